@@ -1,0 +1,1 @@
+"""Load generation: scenario files, Locust users, the WebSocket swarm, the runner. Only modules that drive Locust import it."""

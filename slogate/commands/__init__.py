@@ -1,0 +1,1 @@
+"""One module per subcommand; see slogate/cli.py for the contract."""
