@@ -1,0 +1,210 @@
+"""Database engine, schema, PostgreSQL row-level security, and tenant-scoped sessions.
+
+Isolation is enforced twice on PostgreSQL. Application queries always filter on the
+caller's tenant; in addition every tenant table has a row-level-security policy comparing
+``tenant_id`` with the transaction-local setting ``app.tenant_id``, so a query that forgot its
+filter still sees only its own tenant's rows. Superusers and table owners bypass RLS, so the
+service does its work as ``slogate_app``, a role without BYPASSRLS that every pooled
+connection switches to with ``SET ROLE`` (and tables are ``FORCE``d for owners as well).
+Cross-tenant work that is legitimately platform-wide (token lookup before the tenant is
+known, tenant creation and deletion, the run executor's sweeper) opens a *system* session,
+which sets ``app.scope = 'system'`` instead; it is never handed to tenant-scoped routes.
+
+SQLite has no RLS: there the application filter is the only guard (documented in README).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from target_service.db.models import TENANT_TABLES, Base
+from target_service.errors import DatabaseUnavailable
+
+__all__ = ["APP_ROLE", "Database"]
+
+APP_ROLE = "slogate_app"
+_SCHEMA_LOCK_KEY = 0x510_6A7E  # advisory lock: several workers may start at once
+
+QueryObserver = Callable[[str, float], None]
+
+
+class Database:
+    """One engine per process plus the session factories that scope it.
+
+    Example::
+
+        db = Database("sqlite+aiosqlite:///./t.db")
+        await db.create_schema()
+        async with db.tenant_session("ten_123") as session:
+            rows = await session.execute(select(Run).where(Run.tenant_id == "ten_123"))
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 20,
+        on_query: QueryObserver | None = None,
+        is_down: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.url = url
+        self.is_postgres = url.startswith("postgresql")
+        kwargs: dict[str, Any] = {}
+        if self.is_postgres:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=10)
+        else:
+            # aiosqlite serialises on one thread anyway; a busy timeout rides out writer locks
+            kwargs.update(connect_args={"timeout": 30})
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._is_down = is_down
+        self._use_app_role = False
+        if on_query is not None:
+            _observe_queries(self.engine, on_query)
+        if self.is_postgres:
+            event.listen(self.engine.sync_engine, "connect", self._on_connect)
+        else:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        if self._use_app_role:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET ROLE {APP_ROLE}")
+            cursor.close()
+
+    async def create_schema(self) -> None:
+        """Create tables (idempotent) and, on PostgreSQL, the RLS policies and app role."""
+        async with self.engine.begin() as conn:
+            if self.is_postgres:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+            await conn.run_sync(Base.metadata.create_all)
+            if self.is_postgres:
+                await conn.run_sync(_install_rls)
+                privileged = await conn.scalar(
+                    text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                )
+        if self.is_postgres and privileged:
+            # Connections opened from now on act as the unprivileged role.
+            self._use_app_role = True
+            await self.engine.dispose()
+
+    async def ping(self) -> None:
+        """Raise :class:`DatabaseUnavailable` unless a trivial query succeeds."""
+        async with self._guard(), self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    @asynccontextmanager
+    async def tenant_session(self, tenant_id: str) -> AsyncIterator[AsyncSession]:
+        """A transaction that can only see ``tenant_id``'s rows (RLS on PostgreSQL)."""
+        async with self._session(tenant_id=tenant_id, scope="tenant") as session:
+            yield session
+
+    @asynccontextmanager
+    async def system_session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction for platform-wide work; never hand it to a tenant-scoped route."""
+        async with self._session(tenant_id="", scope="system") as session:
+            yield session
+
+    @asynccontextmanager
+    async def _session(self, *, tenant_id: str, scope: str) -> AsyncIterator[AsyncSession]:
+        async with self._guard(), self._sessions() as session, session.begin():
+            if self.is_postgres:
+                await session.execute(
+                    text("SELECT set_config('app.tenant_id', :t, true), set_config('app.scope', :s, true)"),
+                    {"t": tenant_id, "s": scope},
+                )
+            yield session
+
+    @asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        """Turn every way a database can be gone into one error the API maps to 503.
+
+        The injected fault raises the very same error, so clients see no difference.
+        """
+        if self._is_down():
+            raise DatabaseUnavailable("the database is unavailable (injected fault)")
+        try:
+            yield
+        except (OperationalError, PoolTimeoutError, OSError, ConnectionError) as exc:
+            raise DatabaseUnavailable("the database is unavailable") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise DatabaseUnavailable("the database connection was lost") from exc
+            raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _install_rls(conn: Connection) -> None:
+    privileged = conn.execute(
+        text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    ).scalar()
+    if privileged:
+        conn.execute(
+            text(
+                f"DO $$ BEGIN "
+                f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN "
+                f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+            )
+        )
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
+    rule = (
+        "(tenant_id = current_setting('app.tenant_id', true) "
+        "OR current_setting('app.scope', true) = 'system')"
+    )
+    for model in TENANT_TABLES:
+        table = model.__tablename__
+        conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+        conn.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+        conn.execute(text(f"DROP POLICY IF EXISTS tenant_isolation ON {table}"))
+        conn.execute(text(f"CREATE POLICY tenant_isolation ON {table} USING {rule} WITH CHECK {rule}"))
+        if privileged:
+            conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}"))
+    if privileged:
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers proceed while the executor writes; foreign keys enforce cascades.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _observe_queries(engine: AsyncEngine, on_query: QueryObserver) -> None:
+    """Time every statement at the driver (the server-side 'database query' SLI)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before(conn: Connection, *_: Any) -> None:
+        conn.info.setdefault("_t0", []).append(time.perf_counter())
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _after(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        started = conn.info["_t0"].pop()
+        operation = statement.lstrip().split(None, 1)[0].lower() if statement.strip() else "other"
+        if operation not in ("select", "insert", "update", "delete"):
+            operation = "other"
+        on_query(operation, time.perf_counter() - started)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _error(context: Any) -> None:
+        conn = context.connection
+        if conn is not None and conn.info.get("_t0"):
+            conn.info["_t0"].pop()

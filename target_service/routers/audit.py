@@ -1,0 +1,36 @@
+"""The tenant's audit log, readable by its admins only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from target_service.auth import Action, Principal
+from target_service.db.models import AuditEvent
+from target_service.dependencies import TenantDB, require
+from target_service.pagination import encode_cursor, page_after
+from target_service.routers._responses import AUTH, errors
+from target_service.schemas import AuditOut, AuditPage
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditPage, responses=errors(*AUTH, 400, 422))
+async def list_audit(
+    principal: Annotated[Principal, Depends(require(Action.READ_AUDIT))],
+    session: TenantDB,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AuditPage:
+    query = select(AuditEvent).where(AuditEvent.tenant_id == principal.tenant_id)
+    rows = list(
+        await session.scalars(page_after(query, AuditEvent.at, AuditEvent.id, cursor, limit, key_type=int))
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AuditPage(
+        items=[AuditOut.model_validate(a) for a in rows],
+        next_cursor=encode_cursor(rows[-1].at, rows[-1].id) if more else None,
+    )
