@@ -25,9 +25,16 @@ from slogate.errors import EXIT_INCOMPLETE, EXIT_USAGE, HarnessError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-# Order is the order shown by --help. Modules are imported lazily by name so that a command
-# that drives Locust (which monkey-patches the process) is only imported when it runs.
-COMMANDS: tuple[str, ...] = ("run", "target", "evaluate", "report", "compare", "capacity")
+# Order is the order shown by --help. Only the module of the command being run is imported:
+# importing every command costs seconds (pandas, pyarrow, FastAPI), and a command that drives
+# Locust must never be imported by another. The others appear in --help from this table.
+COMMANDS: dict[str, str] = {
+    "run": "run a load scenario, then judge it against SLOs and write reports",
+    "target": "run the reference multi-tenant AI-orchestration service",
+    "evaluate": "judge a run record against an SLO file (verdict.json)",
+    "report": "render reports (HTML, Markdown, JSON, JUnit) from a run record",
+    "compare": "compare a candidate run with a baseline: did this release regress?",
+}
 
 
 class _Command(Protocol):
@@ -48,7 +55,8 @@ def _load(name: str) -> _Command | None:
     return cast(_Command, module)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The full parser for ``selected`` (every command when None); one-line stubs for others."""
     parser = argparse.ArgumentParser(
         prog="slogate",
         description="Load testing and SLO verification: run load, judge it, report readiness.",
@@ -56,16 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
         "3 run could not be completed or judged.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        command = _load(name)
+    for name, summary in COMMANDS.items():
+        command = _load(name) if selected in (None, name) else None
         if command is not None:
             sub = command.add_parser(subparsers)
             sub.set_defaults(_command=command)
+        else:
+            subparsers.add_parser(name, help=summary, description=summary, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = argv[0] if argv and argv[0] in COMMANDS else None
+    parser = build_parser(selected) if selected is not None else build_parser("")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse prints its own message; keep its code (0 or 2)

@@ -17,9 +17,22 @@ from pydantic import BaseModel, ValidationError
 
 from slogate.errors import ConfigError
 
-__all__ = ["format_loc", "load_yaml_model", "parse_yaml_model"]
+__all__ = ["FieldValueError", "format_loc", "load_yaml_model", "parse_yaml_model"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class FieldValueError(ValueError):
+    """Raise from a ``model_validator`` to blame a field *below* the model being validated.
+
+    A cross-field rule ("this tier has no tenants") is checked on the whole model, so pydantic
+    reports it at the model's own location; ``loc`` (relative to that model) lets the error
+    name the line and field a person has to fix, e.g. ``FieldValueError(("stages", 2), msg)``.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 def load_yaml_model(path: str | Path, model: type[ModelT]) -> ModelT:
@@ -54,6 +67,9 @@ def parse_yaml_model(text: str, model: type[ModelT], *, source: str = "<string>"
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, FieldValueError):
+            loc += cause.loc
         line = _line_of(root, loc)
         message = _message(first)
         more = len(exc.errors()) - 1
@@ -79,9 +95,7 @@ def _message(error: Any) -> str:
         return "unknown field (check its spelling against the documented fields)"
     if error["type"] == "missing":
         return "field required"
-    if "input" in error and error["type"] not in ("missing",) and not isinstance(
-        error["input"], dict | list
-    ):
+    if "input" in error and error["type"] not in ("missing",) and not isinstance(error["input"], dict | list):
         return f"{msg}, got {error['input']!r}"
     return msg
 

@@ -110,8 +110,9 @@ def start_embedded_target(options: EmbeddedTargetOptions) -> EmbeddedTarget:
         str(options.workers),
         "--database-url",
         database_url,
-        "--admin-token",
-        admin_token,
+        # "=" form: a token_urlsafe() token starts with "-" one time in 64, and argparse
+        # would take it for an option
+        f"--admin-token={admin_token}",
     ]
     if options.redis_url:
         command += ["--redis-url", options.redis_url]

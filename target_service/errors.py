@@ -7,6 +7,7 @@
     ├── Forbidden             403  the role may not do this
     ├── NotFound              404  no such object *for this tenant* (another tenant's is "not found")
     ├── PayloadTooLarge       413
+    ├── InvalidRequest        422  well-formed but over a configured limit (e.g. prompt length)
     ├── RateLimited           429  tenant request bucket empty; Retry-After set
     ├── QueueFull             429  run queue full (load shedding); Retry-After set
     ├── DatabaseUnavailable   503  real outage or injected fault; Retry-After set
@@ -24,6 +25,7 @@ __all__ = [
     "DatabaseUnavailable",
     "Forbidden",
     "InjectedError",
+    "InvalidRequest",
     "NotFound",
     "PayloadTooLarge",
     "QueueFull",
@@ -76,6 +78,11 @@ class NotFound(ServiceError):
 class PayloadTooLarge(ServiceError):
     status_code = 413
     code = "payload_too_large"
+
+
+class InvalidRequest(ServiceError):
+    status_code = 422
+    code = "invalid_request"
 
 
 class RateLimited(ServiceError):

@@ -81,23 +81,36 @@ class BodyLimitMiddleware:
                     return
         seen = 0
         started = False
+        exceeded = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise PayloadTooLarge(_too_large(self.max_bytes))
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, replaced
+            if replaced:
+                return
+            if exceeded and not started:
+                # The app caught the error while reading the body (FastAPI turns any failure
+                # there into "400 There was an error parsing the body"): answer the 413 that
+                # says what was wrong instead, and drop the app's own response.
+                if message["type"] == "http.response.start":
+                    started = replaced = True
+                    await _reject(send, self.max_bytes)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except PayloadTooLarge:
             if not started:
                 await _reject(send, self.max_bytes)

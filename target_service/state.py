@@ -103,7 +103,7 @@ def build_state(settings: Settings, *, rng: random.Random | None = None) -> AppS
     limiter: RateLimiter
     quota: SessionQuota
     if redis is not None:
-        limiter, quota = RedisRateLimiter(redis), RedisSessionQuota(redis)
+        limiter, quota = RedisRateLimiter(redis), RedisSessionQuota(redis, ttl_s=settings.session_ttl_s)
     else:
         limiter, quota = MemoryRateLimiter(), MemorySessionQuota()
     bus = EventBus(redis)

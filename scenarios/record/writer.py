@@ -12,8 +12,9 @@ happens once per chunk.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,9 +23,12 @@ import pyarrow.parquet as pq
 
 from scenarios.record.schema import SAMPLE_SCHEMA, RunLayout
 
-__all__ = ["SampleWriter", "finalize_stream"]
+__all__ = ["SampleRow", "SampleWriter", "finalize_stream"]
 
 _NAMES = SAMPLE_SCHEMA.names
+
+SampleRow = tuple[float, float, float, str, str, str, str, bool, int, str, int]
+"""(ts, intended_ts, latency_ms, kind, name, tenant, tier, ok, status, error, bytes)."""
 
 
 class SampleWriter:
@@ -93,6 +97,23 @@ class SampleWriter:
         c[10].append(nbytes)
         c[11].append(self.worker)
         self._rows += 1
+        if self._rows >= self.chunk_rows:
+            self.flush()
+
+    def record_rows(self, rows: Sequence[SampleRow]) -> None:
+        """Append many samples, each a tuple in ``SAMPLE_SCHEMA`` order without ``worker``.
+
+        For generators whose hot loop is cheaper appending one tuple per sample to a list of
+        their own than calling :meth:`record` (keyword binding and twelve appends each time).
+        Same flushing rule as :meth:`record`.
+        """
+        if not rows:
+            return
+        cols = self._cols
+        for col, values in zip(cols, zip(*rows, strict=True), strict=False):
+            col.extend(values)
+        cols[11].extend(itertools.repeat(self.worker, len(rows)))
+        self._rows += len(rows)
         if self._rows >= self.chunk_rows:
             self.flush()
 

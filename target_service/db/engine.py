@@ -68,7 +68,7 @@ class Database:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=10)
         else:
             # aiosqlite serialises on one thread anyway; a busy timeout rides out writer locks
-            kwargs.update(connect_args={"timeout": 30})
+            kwargs.update(connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._is_down = is_down
@@ -82,9 +82,11 @@ class Database:
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         if self._use_app_role:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"SET ROLE {APP_ROLE}")
-            cursor.close()
+            # On the raw asyncpg connection, outside any transaction: through the DBAPI
+            # cursor the SET would run inside the adapter's implicit transaction, and the
+            # first rollback on this connection (any 404 in a route) would silently turn it
+            # back into the superuser, which bypasses row-level security.
+            dbapi_connection.run_async(lambda raw: raw.execute(f"SET ROLE {APP_ROLE}"))
 
     async def create_schema(self) -> None:
         """Create tables (idempotent) and, on PostgreSQL, the RLS policies and app role."""
@@ -157,9 +159,12 @@ def _install_rls(conn: Connection) -> None:
     if privileged:
         conn.execute(
             text(
+                # Roles are cluster-wide but the advisory lock is per database: services on
+                # two databases of one cluster may both try to create the role at once.
                 f"DO $$ BEGIN "
                 f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN "
-                f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+                f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; "
+                f"EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
             )
         )
         conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))

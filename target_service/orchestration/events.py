@@ -58,6 +58,11 @@ class EventBus:
         queue: asyncio.Queue[Event] = asyncio.Queue()
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(_CHANNEL + run_id)
+        # Wait for Redis to confirm: only then is every later publish sure to reach us, which
+        # lets the caller re-read the run's state afterwards without a gap (see sessions.py).
+        async with asyncio.timeout(5.0):
+            while (await pubsub.get_message(timeout=1.0) or {}).get("type") != "subscribe":
+                pass
 
         async def pump() -> None:
             async for message in pubsub.listen():

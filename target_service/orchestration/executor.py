@@ -31,6 +31,7 @@ from target_service.errors import DatabaseUnavailable, QueueFull
 from target_service.metrics import ServiceMetrics
 from target_service.orchestration.events import EventBus
 from target_service.orchestration.provider import ProviderError, SimulatedProvider
+from target_service.orchestration.status_writer import Finished, StatusWriter
 
 __all__ = ["RunExecutor", "RunJob", "RunSlot", "backoff_s"]
 
@@ -101,6 +102,7 @@ class RunExecutor:
         self._rng = rng or random.Random()
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: dict[str, RunJob] = {}
+        self._status = StatusWriter(db)
 
     def is_local(self, run_id: str) -> bool:
         """True while the run is queued or executing in this process."""
@@ -128,6 +130,7 @@ class RunExecutor:
         self._metrics.queue_depth.set(self._queue.qsize())
 
     async def start(self) -> None:
+        await self._status.start()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self._n_workers)]
         self._tasks.append(asyncio.create_task(self._sweeper()))
 
@@ -137,10 +140,13 @@ class RunExecutor:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for job in list(self._in_flight.values()):
-            with contextlib.suppress(DatabaseUnavailable):
-                await self._finish(job, "failed", "service stopped before the run finished", "", 0)
+        reason = "service stopped before the run finished"
+        await asyncio.gather(
+            *(self._finish(job, "failed", reason, "", 0) for job in list(self._in_flight.values())),
+            return_exceptions=True,  # DatabaseUnavailable: the sweeper fails them later
+        )
         self._in_flight.clear()
+        await self._status.stop()
 
     async def _worker(self) -> None:
         while True:
@@ -162,7 +168,7 @@ class RunExecutor:
         if remaining <= 0:
             await self._finish(job, "failed", "timed out in the queue", "", 0)
             return
-        await self._set_running(job)
+        self._set_running(job)
         tokens: list[str] = []
         attempts = 0
         try:
@@ -197,34 +203,16 @@ class RunExecutor:
             return
         await self._finish(job, "succeeded", None, "".join(tokens), attempts)
 
-    async def _set_running(self, job: RunJob) -> None:
-        now = time.time()
-        async with self._db.tenant_session(job.tenant_id) as session:
-            await session.execute(
-                update(Run)
-                .where(Run.id == job.run_id, Run.tenant_id == job.tenant_id)
-                .values(status="running", started_at=now, updated_at=now)
-            )
+    def _set_running(self, job: RunJob) -> None:
+        self._status.running(job.run_id, job.tenant_id, time.time())
 
     async def _finish(self, job: RunJob, status: str, reason: str | None, output: str, attempts: int) -> None:
-        now = time.time()
+        tokens = output.count(" ")
+        change = Finished(job.run_id, job.tenant_id, status, reason, output, tokens, attempts, time.time())
         try:
             for attempt in range(3):  # a brief database blip must not strand the run
                 try:
-                    async with self._db.tenant_session(job.tenant_id) as session:
-                        await session.execute(
-                            update(Run)
-                            .where(Run.id == job.run_id, Run.tenant_id == job.tenant_id)
-                            .values(
-                                status=status,
-                                reason=reason,
-                                output=output,
-                                tokens=output.count(" "),
-                                attempts=attempts,
-                                finished_at=now,
-                                updated_at=now,
-                            )
-                        )
+                    await self._status.finished(change)
                     break
                 except DatabaseUnavailable:
                     if attempt == 2:
@@ -235,13 +223,7 @@ class RunExecutor:
             self._metrics.runs.labels(job.tier, status).inc()
             await self._bus.publish(
                 job.run_id,
-                {
-                    "type": "done",
-                    "run_id": job.run_id,
-                    "status": status,
-                    "reason": reason,
-                    "tokens": output.count(" "),
-                },
+                {"type": "done", "run_id": job.run_id, "status": status, "reason": reason, "tokens": tokens},
             )
 
     async def _sweeper(self) -> None:

@@ -13,7 +13,7 @@ from target_service.audit import record_audit
 from target_service.auth import Action, Principal
 from target_service.db.models import Agent, Run, new_id
 from target_service.dependencies import State, TenantDB, require
-from target_service.errors import NotFound
+from target_service.errors import InvalidRequest, NotFound
 from target_service.orchestration.executor import RunJob
 from target_service.pagination import encode_cursor, page_after
 from target_service.routers._responses import AUTH, errors
@@ -25,9 +25,19 @@ Reader = Annotated[Principal, Depends(require(Action.READ))]
 Runner = Annotated[Principal, Depends(require(Action.RUN))]
 
 
-async def store_run(session: AsyncSession, principal: Principal, body: RunCreate, source: str) -> Run:
-    """Insert a queued run for the caller's tenant (shared by HTTP and WebSocket)."""
+async def store_run(
+    session: AsyncSession, principal: Principal, body: RunCreate, source: str, *, max_prompt_chars: int
+) -> Run:
+    """Insert a queued run for the caller's tenant (shared by HTTP and WebSocket).
+
+    ``max_prompt_chars`` is the operator's limit (setting ``max_prompt_chars``); the schema's
+    own bound is only the hard ceiling.
+    """
     assert principal.tenant_id is not None
+    if len(body.prompt) > max_prompt_chars:
+        raise InvalidRequest(
+            f"prompt: {len(body.prompt)} characters, more than this service's limit of {max_prompt_chars}"
+        )
     if body.agent_id is not None:
         agent = await session.scalar(
             select(Agent.id).where(Agent.id == body.agent_id, Agent.tenant_id == principal.tenant_id)
@@ -76,7 +86,9 @@ async def post_run(body: RunCreate, principal: Runner, state: State) -> Run:
     slot = state.executor.reserve()
     try:
         async with state.db.tenant_session(principal.tenant_id) as session:
-            run = await store_run(session, principal, body, "http")
+            run = await store_run(
+                session, principal, body, "http", max_prompt_chars=state.settings.max_prompt_chars
+            )
     except BaseException:
         slot.release()
         raise

@@ -9,7 +9,8 @@ server -> ``{"type": "accepted", "run_id", "ref"}``, then ``{"type": "token", "r
 server -> ``{"type": "error", "error": code, "detail", "ref", "retry_after"}`` (session stays open)
 
 Close codes: 4401 unauthorized, 4403 forbidden, 4429 session quota exceeded, 4400 too many
-invalid messages, 4408 idle timeout; 1001/1012 when the server shuts down.
+invalid messages, 4408 idle timeout, 1013 the token could not be checked (database
+unavailable); 1001/1012 when the server shuts down.
 The handshake is always accepted before an auth or quota refusal so that the client gets
 the documented close code and reason rather than a bare HTTP 403.
 """
@@ -30,7 +31,7 @@ from sqlalchemy import select
 from target_service.auth import Action, Principal, role_allows
 from target_service.db.models import Run
 from target_service.dependencies import authenticate
-from target_service.errors import ServiceError, Unauthorized
+from target_service.errors import DatabaseUnavailable, ServiceError, Unauthorized
 from target_service.orchestration.events import Event
 from target_service.routers.runs import job_for, store_run
 from target_service.schemas import RunCreate
@@ -43,7 +44,9 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_QUOTA = 4429
 CLOSE_PROTOCOL = 4400
 CLOSE_IDLE = 4408
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "Try Again Later"
 _MAX_INVALID = 10
+_FINAL = ("succeeded", "failed")
 
 
 class PromptMessage(BaseModel):
@@ -73,7 +76,13 @@ async def session_ws(websocket: WebSocket) -> None:
     try:
         principal = await _authenticate(state, websocket)
     except ServiceError as exc:
-        code = CLOSE_UNAUTHORIZED if isinstance(exc, Unauthorized) else CLOSE_FORBIDDEN
+        code = (
+            CLOSE_UNAUTHORIZED
+            if isinstance(exc, Unauthorized)
+            else CLOSE_TRY_AGAIN
+            if isinstance(exc, DatabaseUnavailable)  # the token could not be checked: not a refusal
+            else CLOSE_FORBIDDEN
+        )
         await _close(state, websocket, "-", code, exc.detail)
         return
     assert principal.tenant_id is not None and principal.tier is not None
@@ -165,7 +174,9 @@ class _Session:
         body = RunCreate(prompt=message.prompt, agent_id=message.agent_id, max_tokens=message.max_tokens)
         try:
             async with state.db.tenant_session(principal.tenant_id) as db:
-                run = await store_run(db, principal, body, "ws")
+                run = await store_run(
+                    db, principal, body, "ws", max_prompt_chars=state.settings.max_prompt_chars
+                )
         except BaseException:
             slot.release()
             raise
@@ -184,9 +195,17 @@ class _Session:
             )
         if run is None:
             raise _Refused("not_found", f"run '{message.run_id}' not found")
-        if run.status in ("succeeded", "failed") or not (
-            state.executor.is_local(run.id) or state.redis is not None
-        ):
+        if run.status not in _FINAL and not (state.executor.is_local(run.id) or state.redis is not None):
+            # The run may have ended while the read above was awaited (the executor stores the
+            # end before it lets go of the run): read it again rather than report "done" with
+            # a status that is no longer true.
+            async with state.db.tenant_session(principal.tenant_id) as db:
+                run = await db.scalar(
+                    select(Run).where(Run.id == message.run_id, Run.tenant_id == principal.tenant_id)
+                )
+            if run is None:  # erased meanwhile (tenant deletion)
+                raise _Refused("not_found", f"run '{message.run_id}' not found")
+        if run.status in _FINAL or not (state.executor.is_local(run.id) or state.redis is not None):
             await self.send(
                 {
                     "type": "done",
@@ -198,12 +217,29 @@ class _Session:
                 }
             )
             return
-        subscription = (
-            state.bus.subscribe_local(run.id)
-            if state.executor.is_local(run.id)
-            else state.bus.subscribe_remote(run.id)
-        )
+        local = state.executor.is_local(run.id)
+        subscription = state.bus.subscribe_local(run.id) if local else state.bus.subscribe_remote(run.id)
         queue = await subscription.__aenter__()
+        if not local:
+            # The run may have ended on its worker before the Redis subscription took effect,
+            # and then its "done" was published to nobody. The executor stores the end before
+            # it publishes, so a read now sees it; a duplicate "done" is dropped by _pump.
+            async with state.db.tenant_session(principal.tenant_id) as db:
+                ended = await db.scalar(
+                    select(Run).where(
+                        Run.id == run.id, Run.tenant_id == principal.tenant_id, Run.status.in_(_FINAL)
+                    )
+                )
+            if ended is not None:
+                queue.put_nowait(
+                    {
+                        "type": "done",
+                        "run_id": ended.id,
+                        "status": ended.status,
+                        "reason": ended.reason,
+                        "tokens": ended.tokens,
+                    }
+                )
         await self.send({"type": "accepted", "run_id": run.id, "ref": message.ref})
         self._forward(run.id, queue, subscription, time.perf_counter())
 
@@ -244,7 +280,11 @@ class _Session:
     async def cancel_forwards(self) -> None:
         for task in list(self.forwards):
             task.cancel()
-        await asyncio.gather(*self.forwards, return_exceptions=True)
+        if self.forwards:
+            # asyncio.wait, not gather: if this handler is itself cancelled meanwhile (server
+            # shutdown, anyio cancel scope), gather would re-raise a *child's* CancelledError,
+            # which the caller's cancel scope does not recognise as its own and lets escape.
+            await asyncio.wait(list(self.forwards))
 
 
 class _Refused(ServiceError):

@@ -1,0 +1,111 @@
+"""What a caller hands the runner, what it gets back, and what it hears while the run goes.
+
+Frozen dataclasses: the command line builds a :class:`RunRequest` from its flags and never
+passes ``argparse`` objects further in (STYLE.md rule 20).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from scenarios.record import RunInfo, RunStatus
+from scenarios.spec import LoadedScenario
+
+__all__ = ["ProgressCallback", "RunOutcome", "RunProgress", "RunRequest", "TargetObserver"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """A live view of the run, sent to the progress callback about twice a second.
+
+    ``phase`` is one of ``starting`` (target start, provisioning, worker start-up),
+    ``running`` and ``stopping``. Counters are cumulative since load started; ``p95_ms``
+    is over everything so far (a bucket bound, within 5 %), ``None`` before any sample.
+    """
+
+    phase: str
+    elapsed_s: float
+    planned_s: float
+    operations: int = 0
+    errors: int = 0
+    requests_per_s: float = 0.0
+    p95_ms: float | None = None
+    schedule_slips: int = 0
+    http_users: Mapping[str, int] = field(default_factory=dict)
+    ws_sessions: Mapping[str, int] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def remaining_s(self) -> float:
+        return max(0.0, self.planned_s - self.elapsed_s)
+
+
+ProgressCallback = Callable[[RunProgress], None]
+
+
+class TargetObserver(Protocol):
+    """Watches the target around the load, e.g. its own metrics for the cross-check.
+
+    The runner owns the target's lifetime (it may start it), so whoever needs the target
+    alive before and after the load hooks in here instead of guessing when it is up.
+    """
+
+    def target_ready(self, url: str, run_dir: Path) -> None:
+        """The target answers and tenants exist; the load has not started."""
+        ...
+
+    def load_finished(self) -> None:
+        """Every load worker has stopped; the target is still up."""
+        ...
+
+    def close(self) -> None:
+        """Always called last, also when the run failed or was interrupted."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """Everything needed to run one scenario.
+
+    Example::
+
+        outcome = run_scenario(RunRequest(load_scenario("smoke.yaml"), out_dir=Path("runs/x")))
+
+    ``out_dir`` None means ``runs/<run_id>/`` under the current directory. ``duration_s`` and
+    ``target`` override the scenario (validated again). ``environ`` is where ``token_env`` /
+    ``admin_token_env`` names are looked up; None means the process environment, read when
+    the run starts (never at import).
+    """
+
+    scenario: LoadedScenario
+    out_dir: Path | None = None
+    release: str | None = None
+    duration_s: float | None = None
+    target: str | None = None
+    allow_remote: bool = False
+    progress: ProgressCallback | None = None
+    environ: Mapping[str, str] | None = None
+    observer: TargetObserver | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """How a run ended; ``info`` is what was written to ``run.json``."""
+
+    run_dir: Path
+    info: RunInfo
+
+    @property
+    def status(self) -> RunStatus:
+        return self.info.status
+
+    @property
+    def reason(self) -> str:
+        return self.info.reason
+
+    @property
+    def ok(self) -> bool:
+        return self.info.status is RunStatus.COMPLETE

@@ -1,0 +1,157 @@
+"""Build :class:`~slo.claims.evidence.Evidence` from a run record (the thin I/O shell).
+
+:func:`build_evidence` is pure (already loaded parts in, evidence out) so the report
+pipeline can read the samples once and share them; :func:`gather_evidence` reads a run
+directory itself, for callers that only want the claims.
+
+Example::
+
+    ev = gather_evidence(Path("runs/r1"))
+    assess(ev).sentence
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+
+from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
+from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
+from slo.measurements import Timeseries
+from slo.samples import SampleColumns
+from slo.server import ServerRecord, read_server_record
+from slo.spec.load import load_slo
+from slo.spec.model import LatencyObjective, Objective, ServerLatencyObjective
+from slo.verdict import Verdict, read_verdict
+from slogate.errors import ConfigError
+
+__all__ = [
+    "CLAIM_COLUMNS",
+    "build_evidence",
+    "gather_evidence",
+    "load_scopes",
+    "objective_scopes",
+    "run_context",
+    "timeseries_from_table",
+]
+
+CLAIM_COLUMNS: Final = ["ts", "intended_ts", "latency_ms", "kind", "name", "tier", "ok", "status"]
+"""Sample columns the claims read."""
+
+
+def run_context(info: RunInfo) -> RunContext:
+    """run.json facts, including the runner's extras (load start, provisioning timings)."""
+    extra: Mapping[str, Any] = info.model_extra or {}
+    prov = extra.get("provisioning") if isinstance(extra.get("provisioning"), dict) else {}
+    assert isinstance(prov, dict)
+    load_start = extra.get("load_started_at")
+    cpu = info.host.get("cpu_count")
+    prov_max = prov.get("per_tenant_max_s")
+    return RunContext(
+        run_id=info.run_id,
+        status=str(info.status),
+        reason=info.reason,
+        started_at=info.started_at,
+        ended_at=info.ended_at,
+        load_started_at=float(load_start) if isinstance(load_start, int | float) else None,
+        warmup_s=info.warmup_s,
+        cpu_count=int(cpu) if isinstance(cpu, int) else None,
+        workers=info.workers,
+        schedule_slips=info.schedule_slips,
+        provisioning_tenants=int(prov.get("tenants") or 0),
+        provisioning_max_s=float(prov_max) if isinstance(prov_max, int | float) else None,
+    )
+
+
+def objective_scopes(objectives: Iterable[Objective]) -> dict[str, ObjectiveScope]:
+    """What each objective of an SLO file selected, by name."""
+    out: dict[str, ObjectiveScope] = {}
+    for o in objectives:
+        kinds = o.select.patterns("kind")
+        if o.sli == "ttft" and kinds is None:
+            kinds = ("ws_first_token",)
+        if o.sli == "ws_drop_rate":
+            kinds = ("ws_connect", "ws_close")
+        out[o.name] = ObjectiveScope(
+            known=True,
+            kinds=kinds,
+            tiers=o.select.patterns("tier"),
+            corrected=isinstance(o, LatencyObjective) and o.corrected,
+            metric=o.metric if isinstance(o, ServerLatencyObjective) else None,
+        )
+    return out
+
+
+def load_scopes(run_dir: Path, verdict: Verdict | None, info: RunInfo) -> dict[str, ObjectiveScope]:
+    """Scopes from the SLO file that judged the run; empty (names are guessed) if it is gone."""
+    candidates = [p for p in ((verdict.slo if verdict else None), info.slo_path) if p]
+    for name in candidates:
+        for path in (Path(name), run_dir / name):
+            if path.is_file():
+                try:
+                    return objective_scopes(load_slo(path).objectives)
+                except ConfigError:
+                    return {}
+    return {}
+
+
+def timeseries_from_table(table: pa.Table | None) -> Timeseries | None:
+    """Numeric columns of ``timeseries.parquet`` as float arrays (nulls -> NaN), by ``ts``."""
+    if table is None or table.num_rows == 0 or "ts" not in table.column_names:
+        return None
+    columns = {}
+    for field in table.schema:
+        if pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
+            col = table.column(field.name).cast(pa.float64())
+            columns[field.name] = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+    t = columns.pop("ts")
+    return Timeseries(t, columns)
+
+
+def build_evidence(
+    info: RunInfo,
+    verdict: Verdict | None,
+    *,
+    scopes: Mapping[str, ObjectiveScope] | None = None,
+    samples: SampleColumns | None = None,
+    timeseries: Timeseries | None = None,
+    server: ServerRecord | None = None,
+) -> Evidence:
+    """Evidence from loaded parts; nothing is read here."""
+    run = run_context(info)
+    scenario = scenario_facts(info.scenario)
+    ts_facts = None
+    if timeseries is not None:
+        ts_facts = timeseries_facts(timeseries, load_start=run.load_start, warmup_s=run.warmup_s,
+                                    cpu_count=run.cpu_count, workers=run.workers)
+    s_facts = None
+    if samples is not None:
+        s_facts = sample_facts(samples, load_start=run.load_start, end=run.ended_at,
+                               warmup_s=run.warmup_s, spike=scenario.spike)
+    return Evidence(
+        run=run,
+        verdict=verdict,
+        scopes=dict(scopes or {}),
+        scenario=scenario,
+        timeseries=ts_facts,
+        server=None if server is None else server_facts(server),
+        **({"samples": s_facts} if s_facts is not None else {}),
+    )
+
+
+def gather_evidence(run_dir: Path) -> Evidence:
+    """Read a run directory and build its evidence (verdict optional)."""
+    layout = RunLayout(run_dir)
+    info = layout.read_info()
+    verdict = read_verdict(layout.verdict_json) if layout.verdict_json.exists() else None
+    server = read_server_record(layout.server_json) if layout.server_json.exists() else None
+    samples = SampleColumns.from_arrow(read_samples(run_dir, columns=CLAIM_COLUMNS))
+    return build_evidence(
+        info, verdict, scopes=load_scopes(run_dir, verdict, info), samples=samples,
+        timeseries=timeseries_from_table(read_timeseries(run_dir)), server=server,
+    )

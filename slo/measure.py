@@ -1,0 +1,130 @@
+"""Build :class:`~slo.measurements.Measurements` from a run directory (the I/O shell).
+
+Reads only through the run record's own reader (``scenarios.record``) and only the sample
+columns the objectives need, so evaluating a 10-million-sample run reads a handful of
+columns, not all twelve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+from pydantic import ValidationError
+
+from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from slo.measurements import Measurements, RunFacts, Timeseries
+from slo.samples import CATEGORICAL, SampleColumns
+from slo.server import ServerRecord, read_server_record
+from slo.spec.model import LatencyObjective, Objective
+from slogate.errors import RunIncompleteError
+
+__all__ = ["TIME_COLUMNS", "columns_needed", "load_measurements", "read_run_info"]
+
+TIME_COLUMNS: Final = ("ts", "t", "time", "timestamp")
+"""Names accepted for the time column of ``timeseries.parquet`` (first present wins)."""
+
+
+def read_run_info(run_dir: str | Path) -> RunInfo:
+    """``run.json`` of ``run_dir``; a missing or malformed one makes the run unjudgeable."""
+    layout = RunLayout(run_dir)
+    if not layout.run_json.exists():
+        raise RunIncompleteError(
+            f"{layout.run_json} does not exist: {run_dir} is not a run record "
+            "(give the directory 'slogate run' wrote, or import a file with --import-*)"
+        )
+    try:
+        return layout.read_info()
+    except (OSError, ValidationError, ValueError) as exc:
+        raise RunIncompleteError(f"{layout.run_json} is unreadable: {exc}") from exc
+
+
+def columns_needed(objectives: Iterable[Objective]) -> list[str]:
+    """Sample columns the objectives read: always ts/ok/latency_ms/kind, others on demand."""
+    cols = ["ts", "ok", "latency_ms", "kind"]
+    for o in objectives:
+        wanted = [c for c in CATEGORICAL if o.select.patterns(c) is not None]
+        if o.per is not None:
+            wanted.append(o.per)
+        if isinstance(o, LatencyObjective) and o.corrected:
+            wanted.append("intended_ts")
+        cols += [c for c in wanted if c not in cols]
+    return cols
+
+
+def load_measurements(
+    run_dir: str | Path, objectives: Iterable[Objective], info: RunInfo | None = None
+) -> Measurements:
+    """Everything the objectives need from ``run_dir``."""
+    objectives = list(objectives)
+    info = info if info is not None else read_run_info(run_dir)
+    columns = columns_needed(objectives)
+    strings = [c for c in columns if c in CATEGORICAL]
+    table = read_samples(run_dir, columns=columns, read_dictionary=strings)
+    samples = SampleColumns.from_arrow(table)
+    del table  # numpy copies made; let Arrow buffers go before evaluating
+    layout = RunLayout(run_dir)
+    server = read_server_record(layout.server_json) if layout.server_json.exists() else None
+    extra: dict[str, Any] = info.model_extra or {}
+    facts = RunFacts(
+        run_id=info.run_id,
+        started_at=_load_start(info.started_at, samples),
+        ended_at=info.ended_at,
+        warmup_s=info.warmup_s,
+        status=str(info.status),
+        approximate=bool(extra.get("approximate", False)),
+        approximate_reason=str(extra.get("approximate_reason", "")),
+    )
+    return Measurements(
+        facts, samples, _timeseries(read_timeseries(run_dir)), server, _cross_check(server)
+    )
+
+
+def _load_start(started_at: float, samples: SampleColumns) -> float:
+    """When the load began: the first operation's intended send, else the run's start.
+
+    run.json's ``started_at`` is stamped before the target starts and tenants are
+    provisioned (seconds on a busy machine); counting warm-up and budget time from there
+    would shorten the warm-up by the set-up time.
+    """
+    if samples.n == 0:
+        return started_at
+    first = samples.intended_ts if samples.intended_ts is not None else samples.ts
+    return max(started_at, float(first.min()))
+
+
+def _timeseries(table: pa.Table | None) -> Timeseries | None:
+    if table is None or table.num_rows == 0:
+        return None
+    name = next((c for c in TIME_COLUMNS if c in table.column_names), None)
+    if name is None:
+        return None
+    t_col = table.column(name)
+    if pa.types.is_timestamp(t_col.type):
+        t_col = t_col.cast(pa.timestamp("us")).cast(pa.int64())
+        t = np.asarray(t_col.to_numpy(), dtype=np.float64) / 1e6
+    else:
+        t = np.asarray(t_col.to_numpy(), dtype=np.float64)
+    columns = {}
+    for field in table.schema:
+        if field.name == name:
+            continue
+        if pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
+            values = table.column(field.name).to_numpy(zero_copy_only=False)
+            columns[field.name] = np.asarray(values, dtype=np.float64)
+    return Timeseries(t, columns)
+
+
+def _cross_check(server: ServerRecord | None) -> dict[str, object]:
+    if server is None:
+        return {}
+    return {
+        "source": server.source,
+        "url": server.url,
+        "reconciliation": server.reconciliation,
+        "quantiles": server.quantiles,
+        "findings": server.findings,
+    }

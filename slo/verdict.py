@@ -1,0 +1,197 @@
+"""The verdict: frozen results of judging one run, and ``verdict.json`` (versioned).
+
+``verdict.json`` (schema_version 1)::
+
+    {
+      "schema_version": 1,
+      "status": "pass" | "warn" | "fail" | "insufficient_data",
+      "run_id": "...", "slo": "slo/catalog/default.yaml", "slo_name": "default",
+      "run_status": "complete", "approximate": false, "approximate_reason": "",
+      "evaluated_from": 1764136800.0, "evaluated_to": 1764136845.0,
+      "objectives": [ {name, sli, status, value, threshold, threshold_text, unit, comparison,
+                       statistic, events, reason, optional, per, worst_group, groups[...],
+                       burn_rate, budget_consumed, window_s, budget{...}, alerts[...]} ],
+      "cross_check": {...}           # empty until a Prometheus / scrape cross-check ran
+    }
+
+Loaders reject a ``schema_version`` they do not know by name; migrations from older
+versions are named functions in :data:`_MIGRATIONS` (none yet).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from slo._types import Status
+from slo.budget import RunBudget
+from slo.burn import AlertResult
+from slogate.errors import ConfigError
+
+__all__ = [
+    "VERDICT_SCHEMA_VERSION",
+    "GroupResult",
+    "ObjectiveResult",
+    "Verdict",
+    "read_verdict",
+    "verdict_from_dict",
+    "verdict_to_dict",
+    "write_verdict",
+]
+
+VERDICT_SCHEMA_VERSION: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    """One group (e.g. ``tier=team``) of an objective evaluated ``per`` a column."""
+
+    key: str
+    status: Status
+    value: float | None
+    events: int
+    bad: int | None = None
+    burn_rate: float | None = None
+    budget_consumed: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveResult:
+    """The judgement of one objective.
+
+    ``value`` is in ``unit`` (ms, %, MB/min); for ``per`` objectives it is the value of the
+    worst group (named by ``worst_group``) and ``events`` counts all groups.
+    ``budget_consumed`` is the share (0..1, clipped) of the compliance window's error budget
+    spent by this run: ``burn_rate x judged duration / window``.
+
+    Example::
+
+        ObjectiveResult(name="p95", sli="latency", status=Status.PASS, value=312.0,
+                        threshold=500.0, threshold_text="<= 500 ms", unit="ms", events=4210)
+    """
+
+    name: str
+    sli: str
+    status: Status
+    value: float | None
+    threshold: float | None
+    threshold_text: str
+    unit: str
+    events: int
+    comparison: str = "<="
+    statistic: str = ""
+    warn_threshold: float | None = None
+    reason: str = ""
+    optional: bool = False
+    approximate: bool = False
+    per: str | None = None
+    worst_group: str | None = None
+    groups: tuple[GroupResult, ...] = ()
+    burn_rate: float | None = None
+    budget_consumed: float | None = None
+    window_s: float | None = None
+    budget: RunBudget | None = None
+    alerts: tuple[AlertResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judgement of a run against an SLO file. Build it with :func:`slo.evaluate.evaluate`."""
+
+    status: Status
+    objectives: tuple[ObjectiveResult, ...]
+    run_id: str = ""
+    slo: str = ""
+    slo_name: str = ""
+    run_status: str = "complete"
+    approximate: bool = False
+    approximate_reason: str = ""
+    evaluated_from: float | None = None
+    evaluated_to: float | None = None
+    cross_check: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = VERDICT_SCHEMA_VERSION
+
+    def objective(self, name: str) -> ObjectiveResult:
+        """The result named ``name``; ``KeyError`` naming the known ones otherwise."""
+        for result in self.objectives:
+            if result.name == name:
+                return result
+        known = ", ".join(r.name for r in self.objectives)
+        raise KeyError(f"no objective {name!r} in this verdict (it has: {known})")
+
+
+def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
+    """Plain JSON-ready dict; statuses as strings, NaN never appears (``None`` instead)."""
+    data = asdict(verdict)
+    return {"schema_version": data.pop("schema_version"), **_clean(data)}
+
+
+def write_verdict(verdict: Verdict, path: str | Path) -> Path:
+    """Write ``verdict.json`` atomically (a reader never sees half a file)."""
+    path = Path(path)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(verdict_to_dict(verdict), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_verdict(path: str | Path) -> Verdict:
+    """Load a ``verdict.json``; unknown schema versions are refused by name."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read verdict: {exc}", path=str(path)) from exc
+    return verdict_from_dict(data, source=str(path))
+
+
+_MIGRATIONS: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+"""``{old_version: function}`` upgrading a verdict dict by one version (none needed yet)."""
+
+
+def verdict_from_dict(data: dict[str, Any], *, source: str = "verdict.json") -> Verdict:
+    """Inverse of :func:`verdict_to_dict`."""
+    version = data.get("schema_version")
+    while version in _MIGRATIONS:
+        data = _MIGRATIONS[version](data)
+        version = data.get("schema_version")
+    if version != VERDICT_SCHEMA_VERSION:
+        raise ConfigError(
+            f"verdict schema_version {version!r} is not supported by this slogate "
+            f"(it reads version {VERDICT_SCHEMA_VERSION}); re-run 'slogate evaluate' on the run",
+            path=source, field="schema_version",
+        )
+    try:
+        objectives = tuple(_objective(o) for o in data["objectives"])
+        rest = {k: v for k, v in data.items() if k not in ("objectives", "status")}
+        return Verdict(status=Status(data["status"]), objectives=objectives, **rest)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"malformed verdict: {exc}", path=source) from exc
+
+
+def _objective(data: dict[str, Any]) -> ObjectiveResult:
+    data = dict(data)
+    data["status"] = Status(data["status"])
+    data["groups"] = tuple(
+        GroupResult(**{**g, "status": Status(g["status"])}) for g in data.get("groups", ())
+    )
+    data["alerts"] = tuple(AlertResult(**a) for a in data.get("alerts", ()))
+    if data.get("budget") is not None:
+        data["budget"] = RunBudget(**data["budget"])
+    return ObjectiveResult(**data)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, Status):
+        return value.value
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,146 @@
+"""``slogate run`` end to end: load -> cross-check -> verdict -> reports -> exit code.
+
+The composition root's one pipeline. Each stage is a room's public function working on the
+run directory, so any stage can also be re-run alone (``slogate evaluate``, ``slogate
+report``). The only thing wired *during* the load is the target's own metrics: the runner
+owns the target's lifetime, so a :class:`MetricsObserver` takes the "before" and "after"
+measurements through the runner's observer hook while the target is surely up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from reports import render_all
+from scenarios.record import RunLayout, RunStatus
+from scenarios.runner import RunOutcome, RunRequest, run_scenario
+from slo.evaluate_run import DEFAULT_SLO, EvaluateOutcome, EvaluateRequest, evaluate_run
+from slo.server import ServerRecord
+from slo.sources import LocalPrometheus, PrometheusSource, ScrapeSource, Window
+from slo.spec.load import load_slo
+from slo.spec.model import CrossCheckConfig
+from slogate.errors import EXIT_INCOMPLETE, HarnessError
+
+__all__ = ["MetricsObserver", "PipelineOutcome", "PipelineRequest", "run_pipeline"]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRequest:
+    """A run plus how to judge and report it.
+
+    ``prometheus``: ``None`` scrapes the target's ``/metrics`` before and after the load;
+    ``"local"`` starts a real Prometheus server scraping every second; a URL uses a
+    Prometheus the user runs. ``cross_check=False`` skips server metrics entirely (a foreign
+    target without Prometheus metrics).
+    """
+
+    run: RunRequest
+    prometheus: str | None = None
+    cross_check: bool = True
+    formats: tuple[str, ...] = ("html", "md", "json", "junit")
+    slo_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOutcome:
+    run: RunOutcome
+    evaluation: EvaluateOutcome | None
+    reports: dict[str, Path] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    exit_code: int = EXIT_INCOMPLETE
+
+
+class _Captured:
+    """A metrics source answering with what was measured while the target was up."""
+
+    def __init__(self, record: ServerRecord) -> None:
+        self._record = record
+
+    def measure(self, config: CrossCheckConfig, window: Window) -> ServerRecord:
+        return self._record
+
+
+class MetricsObserver:
+    """Measures the target's own metrics around the load (runner hook, see TargetObserver)."""
+
+    def __init__(self, config: CrossCheckConfig, prometheus: str | None) -> None:
+        self.config = config
+        self.prometheus = prometheus
+        self.record: ServerRecord | None = None
+        self.error: str | None = None
+        self._scrape: ScrapeSource | None = None
+        self._local: LocalPrometheus | None = None
+        self._source: PrometheusSource | None = None
+        self._start = 0.0
+
+    def target_ready(self, url: str, run_dir: Path) -> None:
+        self._start = time.time()
+        if self.prometheus is None:
+            self._scrape = ScrapeSource(url)
+            self._scrape.start()
+            return
+        prometheus_url = self.prometheus
+        if self.prometheus == "local":
+            self._local = LocalPrometheus(run_dir, url).start()
+            self._local.wait_until_scraped()
+            prometheus_url = self._local.url
+        self._source = PrometheusSource(prometheus_url)
+
+    def load_finished(self) -> None:
+        window = Window(self._start, time.time())
+        try:
+            if self._scrape is not None:
+                self._scrape.stop()
+                self.record = self._scrape.measure(self.config, window)
+            elif self._source is not None:
+                self.record = self._source.measure(self.config, window)
+        except HarnessError as exc:  # a cross-check that cannot run is a finding, not a crash
+            self.error = str(exc)
+
+    def close(self) -> None:
+        if self._local is not None:
+            self._local.stop()
+
+    def captured(self) -> _Captured | None:
+        return _Captured(self.record) if self.record is not None else None
+
+
+def run_pipeline(request: PipelineRequest) -> PipelineOutcome:
+    """Run, judge and report. Reports are written for aborted runs too: they say so."""
+    slo_path = request.slo_path or _scenario_slo(request.run)
+    observer: MetricsObserver | None = None
+    if request.cross_check:
+        observer = MetricsObserver(load_slo(slo_path).cross_check, request.prometheus)
+    outcome = run_scenario(_with_observer(request.run, observer))
+    notes: list[str] = []
+    if observer is not None and observer.error:
+        notes.append(f"cross-check skipped: {observer.error}")
+    evaluation = evaluate_run(
+        EvaluateRequest(
+            run_dir=outcome.run_dir,
+            slo_path=slo_path,
+            allow_incomplete=outcome.status is not RunStatus.FAILED,
+            source=observer.captured() if observer is not None else None,
+        )
+    ) if _has_samples(outcome) else None
+    if evaluation is None:
+        notes.append("no samples were recorded, so nothing could be judged")
+    reports = render_all(outcome.run_dir, request.formats) if evaluation is not None else {}
+    code = EXIT_INCOMPLETE if not outcome.ok or evaluation is None else evaluation.exit_code
+    return PipelineOutcome(outcome, evaluation, reports, tuple(notes), code)
+
+
+def _scenario_slo(run: RunRequest) -> Path:
+    """The scenario's ``slo:`` file, else the default catalog SLO."""
+    return run.scenario.slo_path or DEFAULT_SLO
+
+
+def _with_observer(run: RunRequest, observer: MetricsObserver | None) -> RunRequest:
+    return replace(run, observer=observer)
+
+
+def _has_samples(outcome: RunOutcome) -> bool:
+    samples = RunLayout(outcome.run_dir).samples_dir
+    return samples.is_dir() and any(samples.iterdir())

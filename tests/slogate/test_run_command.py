@@ -1,0 +1,203 @@
+"""``slogate run``: flags, exit codes, one-sentence errors, Ctrl-C, and the record it leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from scenarios.record import RunLayout, RunStatus, read_samples
+from slogate.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _ping(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("pong")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A plain HTTP server (not slogate's) in a thread; listening before it is returned."""
+    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)
+    config = uvicorn.Config(Starlette(routes=[Route("/ping", _ping)]), log_level="warning",
+                            lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _scenario(tmp_path: Path, target: str, duration: str = "3s") -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        f"target: {target}\nduration: {duration}\nload:\n  model: open\n  rate: 10\n"
+        "http:\n  - name: ping\n    method: GET\n    path: /ping\n"
+    )
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _slogate(*args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLOGATE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "slogate.cli", "run", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+
+
+def test_help_documents_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--help"]) == 0
+    out = capsys.readouterr().out
+    for flag in ("SCENARIO", "--target", "--duration", "--out", "--release", "--allow-remote"):
+        assert flag in out
+    assert "smoke" in out and "exit codes" in out
+
+
+def test_bad_scenario_exits_2_naming_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("target: http://127.0.0.1:1\nduration: 30s\nload:\n  model: open\n  rate: fast\n")
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:5: load.rate:" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["soon", "-5s", "0"])
+def test_bad_duration_flag_exits_2(tmp_path: Path, value: str,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = _scenario(tmp_path, "http://127.0.0.1:1")
+    assert main(["run", str(path), f"--duration={value}"]) == 2
+    assert "--duration" in capsys.readouterr().err
+
+
+def test_remote_target_is_refused_without_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _scenario(tmp_path, "http://127.0.0.1:1")
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--target", "http://10.255.255.1:8000", "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "--allow-remote" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_unreachable_target_exits_3_in_one_sentence(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, f"http://127.0.0.1:{_free_port()}")
+    proc = _slogate(str(path), "--out", str(tmp_path / "run"))
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    assert err.strip().count("\n") == 0 and "unreachable" in err
+    assert RunLayout(tmp_path / "run").read_info().status is RunStatus.FAILED
+
+
+@pytest.mark.slow
+def test_clean_run_exits_0_and_says_where_the_record_is(server: str, tmp_path: Path) -> None:
+    path = _scenario(tmp_path, "http://127.0.0.1:1")  # --target overrides it
+    out_dir = tmp_path / "run"
+    proc = _slogate(str(path), "--target", server, "--duration", "2s", "--out", str(out_dir),
+                    "--release", "v9")
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    assert f"run record: {out_dir}" in out
+    assert "[running]" in out  # not a TTY: plain status lines
+    info = RunLayout(out_dir).read_info()
+    assert info.status is RunStatus.COMPLETE and info.release == "v9"
+    assert info.target_url == server and info.scenario["duration"] == 2.0
+    assert abs(read_samples(out_dir).num_rows - 20) <= 1  # 10/s for 2 s
+
+
+def _run_processes(marker: str) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if marker in " ".join(p.info["cmdline"] or []):
+                found.append(p)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_marks_the_run_aborted_and_keeps_samples(server: str, tmp_path: Path) -> None:
+    path = _scenario(tmp_path, server, duration="60s")
+    out_dir = tmp_path / "ctrl-c-run"
+    proc = _slogate(str(path), "--out", str(out_dir))
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:  # wait for load to be running, as a user would
+            if line.startswith("[running]") and " 0 ops" not in line:
+                break
+        workers = _run_processes(str(out_dir))
+        assert workers, "the run started no worker processes"
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err and "aborted" in err and "interrupted" in err
+    info = RunLayout(out_dir).read_info()
+    assert info.status is RunStatus.ABORTED and "interrupted" in info.reason
+    assert read_samples(out_dir).num_rows > 0
+    assert not list((out_dir / "samples").glob("*.arrows"))
+    assert json.loads((out_dir / "run.json").read_text())["samples"] == read_samples(out_dir).num_rows
+    # every process the run started is gone
+    _gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive and not _run_processes(str(out_dir))
+
+
+def test_display_renders_progress_on_a_terminal_and_in_logs() -> None:
+    import io
+
+    from rich.console import Console
+
+    from scenarios.runner import RunProgress
+    from slogate.commands.run import _LineDisplay, _LiveDisplay
+
+    p = RunProgress("running", 12.0, 45.0, operations=1200, errors=3, requests_per_s=98.5,
+                    p95_ms=41.2, http_users={"team": 4}, ws_sessions={"starter": 24, "team": 120})
+    buf = io.StringIO()
+    live = _LiveDisplay(Console(file=buf, force_terminal=True, width=100))
+    with live:
+        live.update(p)
+    text = buf.getvalue()
+    for fragment in ("12 s elapsed, 33 s remaining", "98.5", "1200 (3 errors)", "41 ms",
+                     "starter=24 team=120", "team=4"):
+        assert fragment in text
+    log = io.StringIO()
+    lines = _LineDisplay(log, every_s=5.0)
+    lines.update(RunProgress("starting", 0.0, 45.0, message="provisioning 8 tenants"))
+    lines.update(p)
+    lines.update(p)  # within 5 s of the last line: not printed again
+    out = log.getvalue().splitlines()
+    assert out[0] == "[starting] provisioning 8 tenants"
+    assert len(out) == 2 and out[1].startswith("[running] 12s/45s 98.5 req/s, 1200 ops, 3 errors")
