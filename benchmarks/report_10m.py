@@ -258,8 +258,8 @@ def main() -> int:
                 f.write(
                     "\n## Reports\n\n`benchmarks/report_10m.py`: every report format (HTML, "
                     "Markdown, JSON, JUnit) for a 10-million-sample run record, against a naive "
-                    "pandas baseline that only computes the same tables. The machine is shared: "
-                    "the CPU-time column is the contention-free figure.\n"
+                    "pandas baseline that only computes the same tables. The machine is shared, so "
+                    "wall times vary run to run; the CPU time (summed over threads) varies less.\n"
                 )
             f.write(
                 f"\n{time.strftime('%Y-%m-%d')} · {machine}\n\n{header}\n"

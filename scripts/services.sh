@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the machine services the tests use are up, and the system packages they need are
 # installed: PostgreSQL and Redis on 127.0.0.1 (started with this machine's own commands when
-# down), the Debian `prometheus` package (real Prometheus for the cross-check).
+# down), the Debian `prometheus` package (real Prometheus for the cross-check) and `chromium`
+# (headless browser test of the HTML report).
 # Missing pieces are reported, never fatal: tests that need them skip and say why.
 set -uo pipefail
 
@@ -23,6 +24,7 @@ apt_install() {  # apt_install PACKAGE BINARY
 }
 
 apt_install prometheus prometheus
+apt_install chromium chromium  # the HTML report is tested in a real headless browser
 
 if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "services: starting PostgreSQL ..." >&2

@@ -16,7 +16,7 @@ from pathlib import Path
 from reports import render_all
 from scenarios.record import RunLayout, RunStatus
 from scenarios.runner import RunOutcome, RunRequest, run_scenario
-from slo.evaluate_run import DEFAULT_SLO, EvaluateOutcome, EvaluateRequest, evaluate_run
+from slo.evaluate_run import CATALOG_DIR, DEFAULT_SLO, EvaluateOutcome, EvaluateRequest, evaluate_run
 from slo.server import ServerRecord
 from slo.sources import LocalPrometheus, PrometheusSource, ScrapeSource, Window
 from slo.spec.load import load_slo
@@ -78,8 +78,13 @@ class MetricsObserver:
     def target_ready(self, url: str, run_dir: Path) -> None:
         self._start = time.time()
         if self.prometheus is None:
-            self._scrape = ScrapeSource(url)
-            self._scrape.start()
+            scrape = ScrapeSource(url)
+            try:
+                scrape.start()
+            except HarnessError as exc:  # a target without /metrics: judge the client side only
+                self.error = f"{exc} (pass --no-cross-check for a target without Prometheus metrics)"
+                return
+            self._scrape = scrape
             return
         prometheus_url = self.prometheus
         if self.prometheus == "local":
@@ -133,8 +138,13 @@ def run_pipeline(request: PipelineRequest) -> PipelineOutcome:
 
 
 def _scenario_slo(run: RunRequest) -> Path:
-    """The scenario's ``slo:`` file, else the default catalog SLO."""
-    return run.scenario.slo_path or DEFAULT_SLO
+    """The scenario's ``slo:`` file; else the reference target's default SLO for the
+    embedded target, and the generic HTTP SLO for any other target (whose API and
+    WebSocket protocol the reference SLOs know nothing about)."""
+    if run.scenario.slo_path is not None:
+        return run.scenario.slo_path
+    embedded = run.target is None and run.scenario.scenario.target == "embedded"
+    return DEFAULT_SLO if embedded else CATALOG_DIR / "http.yaml"
 
 
 def _with_observer(run: RunRequest, observer: MetricsObserver | None) -> RunRequest:

@@ -129,6 +129,19 @@ class ServiceMetrics:
             multiprocess_mode="livesum",
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "slogate_event_loop_lag_seconds",
+            "How late the event loop woke a 0.5 s timer: time every request waited for the loop",
+            buckets=LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        self.gc_pause = Histogram(
+            "slogate_gc_pause_seconds",
+            "Garbage-collector pauses (the loop is stopped while they run)",
+            ("generation",),
+            buckets=LATENCY_BUCKETS_S,
+            registry=r,
+        )
         self.process_fds = Gauge(
             "slogate_process_open_fds",
             "Open file descriptors of the service's processes",

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from target_service.config import Settings
 from target_service.db.engine import Database
 from target_service.faults import FAULTS_KEY, FaultConfig, FaultState
+from target_service.gcwatch import GcWatch
 from target_service.limits.base import RateLimiter, SessionQuota
 from target_service.limits.memory import MemoryRateLimiter, MemorySessionQuota
 from target_service.limits.redis import RedisRateLimiter, RedisSessionQuota
@@ -39,8 +40,12 @@ class AppState:
     executor: RunExecutor
     tokens: TokenCache
     redis: Redis | None = None
+    gc: GcWatch = field(init=False)
     live_sessions: dict[str, str] = field(default_factory=dict)  # session id -> tenant id
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.gc = GcWatch(self.metrics)
 
     async def start(self) -> None:
         await self.db.create_schema()
@@ -48,8 +53,10 @@ class AppState:
             await self._load_faults()
         await self.executor.start()
         self._tasks.append(asyncio.create_task(self._housekeeping()))
+        self.gc.start()
 
     async def stop(self) -> None:
+        self.gc.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -75,8 +82,11 @@ class AppState:
     async def _housekeeping(self) -> None:
         """Once a second: process gauges; every 2 s session quota refresh; faults from Redis."""
         tick = 0
+        loop = asyncio.get_running_loop()
         while True:
+            due = loop.time() + 0.5
             await asyncio.sleep(0.5)
+            self.metrics.loop_lag.observe(max(0.0, loop.time() - due))
             tick += 1
             try:
                 if self.redis is not None:

@@ -7,6 +7,10 @@ Each user acts as one provisioned tenant (bearer token from its
 - team: balanced; starts runs and polls the ones it created until they finish;
 - enterprise: heavy run creation, pages through run lists, and its admin reads the audit log.
 
+Every tier also probes isolation now and then: with its own token it reads another
+tenant's run or deletes another tenant's agent (ids seen by this worker's other users) and
+records ``isolation: ...`` samples that pass only on 404 (readiness claim 7).
+
 Every task makes exactly one request, so in the open model one arrival is one request and
 the arrival rate is the request rate. Samples are named by route template
 (``GET /v1/runs/{id}``), never by raw path, so they group and match the target's ``route``
@@ -40,6 +44,22 @@ _PROMPTS: Final = (
     "Write a SQL query returning the ten largest customers by revenue.",
 )
 _MODELS: Final = ("sim-small", "sim-large")
+
+
+# Recent run and agent ids per tenant, shared by every user of this worker process: the
+# isolation probes take another tenant's ids from here (readiness claim 7).
+_KNOWN_RUNS: Final[dict[str, deque[str]]] = {}
+_KNOWN_AGENTS: Final[dict[str, deque[str]]] = {}
+
+
+def _remember(registry: dict[str, deque[str]], tenant: str, object_id: str) -> None:
+    registry.setdefault(tenant, deque(maxlen=20)).append(object_id)
+
+
+def _foreign(registry: dict[str, deque[str]], tenant: str) -> str | None:
+    """A recent id of some *other* tenant's object, or None while none is known."""
+    others = [ids for owner, ids in registry.items() if owner != tenant and ids]
+    return random.choice(random.choice(others)) if others else None
 
 
 def _json(response: Any) -> Any:
@@ -78,6 +98,7 @@ class TierUser(SlogateUser):
         self.note_response(resp)
         if resp.status_code == 202 and isinstance(data := _json(resp), dict) and "id" in data:
             self.run_ids.append(str(data["id"]))
+            _remember(_KNOWN_RUNS, self.credential.tenant if self.credential else "", str(data["id"]))
 
     def poll_run(self) -> None:
         """Poll the oldest unfinished run this user created; start one if it has none."""
@@ -115,15 +136,40 @@ class TierUser(SlogateUser):
         }
         resp = self.client.post("/v1/agents", json=body, headers=self._auth, name="POST /v1/agents")
         self.note_response(resp)
+        if resp.status_code == 201 and isinstance(data := _json(resp), dict) and "id" in data:
+            _remember(_KNOWN_AGENTS, self.credential.tenant if self.credential else "", str(data["id"]))
+
+    def probe_isolation(self) -> None:
+        """Try another tenant's run (read) or agent (delete) with this tenant's token.
+
+        Anything but 404 is a failure: the other tenant's objects must not exist for us.
+        Named ``isolation: ...`` so the readiness report finds the evidence (docs/reports.md).
+        Before any foreign id is known, the user reads its own runs instead.
+        """
+        tenant = self.credential.tenant if self.credential else ""
+        write = random.random() < 0.3
+        foreign = _foreign(_KNOWN_AGENTS if write else _KNOWN_RUNS, tenant)
+        if foreign is None:
+            self.list_runs()
+            return
+        method, path, name = (
+            ("DELETE", f"/v1/agents/{foreign}", "isolation: DELETE /v1/agents/{id}")
+            if write
+            else ("GET", f"/v1/runs/{foreign}", "isolation: GET /v1/runs/{id}")
+        )
+        with self.client.request(method, path, headers=self._auth, name=name, catch_response=True) as resp:
+            self.note_response(resp)
+            if resp.status_code == 404:
+                resp.success()
+            else:
+                resp.failure(f"cross-tenant {method} answered {resp.status_code}, not 404")
 
     def read_audit(self) -> None:
         """Audit reads need a tenant-admin token; without one the user lists runs instead."""
         if self._admin_auth is None:
             self.list_runs()
             return
-        resp = self.client.get(
-            "/v1/audit?limit=20", headers=self._admin_auth, name="GET /v1/audit"
-        )
+        resp = self.client.get("/v1/audit?limit=20", headers=self._admin_auth, name="GET /v1/audit")
         self.note_response(resp)
 
     def health(self) -> None:
@@ -156,6 +202,10 @@ class StarterUser(TierUser):
     def t_health(self) -> None:
         self.health()
 
+    @task(1)
+    def t_probe_isolation(self) -> None:
+        self.probe_isolation()
+
 
 class TeamUser(TierUser):
     """Working teams: start runs and poll them to completion, tend their agents."""
@@ -181,6 +231,10 @@ class TeamUser(TierUser):
     @task(1)
     def t_create_agent(self) -> None:
         self.create_agent()
+
+    @task(1)
+    def t_probe_isolation(self) -> None:
+        self.probe_isolation()
 
 
 class EnterpriseUser(TierUser):
@@ -212,6 +266,10 @@ class EnterpriseUser(TierUser):
     @task(1)
     def t_list_agents(self) -> None:
         self.list_agents()
+
+    @task(1)
+    def t_probe_isolation(self) -> None:
+        self.probe_isolation()
 
 
 TIER_USERS: Final[dict[str, type[TierUser]]] = {

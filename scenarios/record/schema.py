@@ -52,6 +52,7 @@ class SampleKind(enum.StrEnum):
     WS_MESSAGE = "ws_message"
     WS_FIRST_TOKEN = "ws_first_token"
     WS_CLOSE = "ws_close"  # an unexpected close: status = close code, error = reason
+    CHECK = "check"  # a verification the runner made, e.g. the post-run durability read-back
 
 
 class RunStatus(enum.StrEnum):

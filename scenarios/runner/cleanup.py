@@ -26,9 +26,7 @@ def child_pids() -> set[int]:
 def stop_new_children(before: set[int], *, grace_s: float = 3.0) -> int:
     """Terminate, then kill after ``grace_s``, descendants not in ``before``; return how many."""
     try:
-        procs = [
-            c for c in psutil.Process(os.getpid()).children(recursive=True) if c.pid not in before
-        ]
+        procs = [c for c in psutil.Process(os.getpid()).children(recursive=True) if c.pid not in before]
     except psutil.Error:
         return 0
     procs = [p for p in procs if _alive(p)]

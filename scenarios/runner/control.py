@@ -35,9 +35,7 @@ def check_reachable(base_url: str, probe_paths: Sequence[str], *, timeout_s: flo
                 last_error = _short(exc)
                 continue
             return path
-    raise TargetError(
-        f"target {base_url} is unreachable ({last_error}); start it, or check --target"
-    )
+    raise TargetError(f"target {base_url} is unreachable ({last_error}); start it, or check --target")
 
 
 def _short(exc: httpx.HTTPError) -> str:
@@ -127,8 +125,7 @@ def _post(client: httpx.Client, path: str, body: dict[str, str]) -> dict[str, An
     if response.status_code != 201:
         hint = " (check the admin token)" if response.status_code in (401, 403) else ""
         raise TargetError(
-            f"provisioning failed: POST {path} answered {response.status_code}: "
-            f"{response.text[:200]}{hint}"
+            f"provisioning failed: POST {path} answered {response.status_code}: {response.text[:200]}{hint}"
         )
     data = response.json()
     if not isinstance(data, dict):

@@ -93,9 +93,7 @@ def build_http_plan(
             )
             for r in scenario.http
         ),
-        tenants=tuple(
-            TenantCredential(t.tenant, t.tier, t.token, t.role, t.admin_token) for t in tenants
-        ),
+        tenants=tuple(TenantCredential(t.tenant, t.tier, t.token, t.role, t.admin_token) for t in tenants),
         think_time_s=load.think_time,
         processes=load.processes,
         spawn_rate=load.spawn_rate if load.spawn_rate is not None else max(1.0, top),
@@ -115,9 +113,7 @@ def ws_url(scenario: Scenario, base_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, scenario.websocket.path, "", ""))
 
 
-def _group(
-    ws: WebSocketSpec, name: str, tier: str, tenant: str, token: str | None, n: int
-) -> SessionGroup:
+def _group(ws: WebSocketSpec, name: str, tier: str, tenant: str, token: str | None, n: int) -> SessionGroup:
     group = SessionGroup(
         name=name,
         tier=tier,

@@ -61,8 +61,7 @@ def _swarm(plan: SwarmPlan) -> dict[str, Any]:
         "protocol": plan.protocol,
         "sessions": sum(g.sessions for g in plan.groups),
         "groups": [
-            {"name": g.name, "tier": g.tier, "tenant": g.tenant, "sessions": g.sessions}
-            for g in plan.groups
+            {"name": g.name, "tier": g.tier, "tenant": g.tenant, "sessions": g.sessions} for g in plan.groups
         ],
         "connect_rate": plan.connect_rate,
         "shards": plan.shards,

@@ -40,6 +40,7 @@ from scenarios.runner.engines import HandleGroup, start_http, start_swarm
 from scenarios.runner.facts import git_sha, harness_version, host_facts, new_run_id
 from scenarios.runner.monitor import Monitor
 from scenarios.runner.plans import Tenant, build_http_plan, build_swarm_plan
+from scenarios.runner.readback import accepted_http_runs, read_back, record_read_back
 from scenarios.runner.request import RunOutcome, RunProgress, RunRequest
 from scenarios.runner.resolved import resolved_scenario
 from scenarios.runner.safety import check_target_allowed
@@ -52,13 +53,12 @@ __all__ = ["run_scenario"]
 _TICK_S = 0.1
 _DISK_CHECK_S = 5.0
 _FLUSH_S = 5.0
+_SETTLE_S = 15.0  # how long runs in flight at the end of the load may take to end
 
 
 def run_scenario(request: RunRequest) -> RunOutcome:
     """Run ``request.scenario``; see the module docstring for the steps and outcomes."""
-    loaded = request.scenario.with_overrides(
-        duration_s=request.duration_s, target=request.target
-    )
+    loaded = request.scenario.with_overrides(duration_s=request.duration_s, target=request.target)
     scenario = loaded.scenario
     if scenario.target != "embedded":
         check_target_allowed(scenario.target, allow_remote=request.allow_remote)
@@ -141,16 +141,30 @@ class _Run:
             check_reachable(target.url, probes)
             tenants = self._tenants(target)
             observer = self.request.observer
-            if observer is None:
-                return self._load(target, tenants)
             try:
-                observer.target_ready(target.url, self.layout.root)
-                outcome = self._load(target, tenants)
-                observer.load_finished()
-                return outcome
+                if observer is not None:
+                    observer.target_ready(target.url, self.layout.root)
+                status, reason = self._load(target, tenants)
+                if observer is not None:
+                    observer.load_finished()
             finally:
-                with _sigint_ignored():
-                    observer.close()
+                if observer is not None:
+                    with _sigint_ignored():
+                        observer.close()
+            if status is RunStatus.COMPLETE and tenants and not self.scenario.credentials:
+                self._read_back(target.url, tenants)
+            return status, reason
+
+    def _read_back(self, url: str, tenants: list[Tenant]) -> None:
+        """Durability evidence after the load (claims 8 and 13); see ``readback.py``."""
+        self._say("reading back every acknowledged write")
+        results = read_back(url, tenants, accepted_http_runs(self.layout.root), settle_s=_SETTLE_S)
+        parts = [int(p.stem.split("-", 1)[1]) for p in self.layout.samples_dir.glob("part-*.parquet")]
+        record_read_back(self.layout.root, max(parts, default=-1) + 1, results, _SETTLE_S)
+        self.extra["read_back"] = [
+            {"tenant": r.tenant, "accepted": r.accepted, "listed": r.listed, "unfinished": r.unfinished}
+            for r in results
+        ]
 
     def _tenants(self, target: TargetSession) -> list[Tenant]:
         if self.scenario.credentials:
@@ -244,9 +258,12 @@ class _Run:
             if left:
                 group.kill()
                 if status is RunStatus.COMPLETE:
-                    status, reason = RunStatus.ABORTED, (
-                        f"worker(s) {', '.join(map(str, left))} did not stop within "
-                        f"{self.scenario.limits.stop_timeout:g} s and were killed"
+                    status, reason = (
+                        RunStatus.ABORTED,
+                        (
+                            f"worker(s) {', '.join(map(str, left))} did not stop within "
+                            f"{self.scenario.limits.stop_timeout:g} s and were killed"
+                        ),
                     )
             monitor.update(group.poll())
             group.close()
@@ -275,9 +292,12 @@ class _Run:
         self.extra["samples"] = _count_samples(self.layout)
         if status is RunStatus.COMPLETE and self.extra["samples"] == 0:
             # Workers that exit cleanly having sent nothing must not pass for a clean run.
-            info.status, info.reason = RunStatus.FAILED, (
-                "the load workers exited cleanly but recorded no samples; see the worker "
-                "logs in the run directory"
+            info.status, info.reason = (
+                RunStatus.FAILED,
+                (
+                    "the load workers exited cleanly but recorded no samples; see the worker "
+                    "logs in the run directory"
+                ),
             )
         for key, value in self.extra.items():
             setattr(info, key, value)

@@ -34,6 +34,9 @@ __all__ = ["GroupRuntime", "ShardEngine"]
 _CONNECT = SampleKind.WS_CONNECT.value
 _MESSAGE = SampleKind.WS_MESSAGE.value
 _FIRST_TOKEN = SampleKind.WS_FIRST_TOKEN.value
+# status of an exchange the server answered over the open connection: the upgrade's 101
+# (0 is reserved for "no answer": transport error, timeout, cut at the stop)
+_ANSWERED = 101
 _CLOSE = SampleKind.WS_CLOSE.value
 _MAX_CATCH_UP_S = 1.0
 _MAX_PENDING_ROWS = 20_000
@@ -277,7 +280,7 @@ class ShardEngine:
         rows = self.rows
         if ok and s.t_first:
             rows.append((ts, intended, (s.t_first - t_send) * 1000.0, _FIRST_TOKEN, rt.name,
-                         rt.tenant, rt.tier, True, 0, "", 0))  # fmt: skip
+                         rt.tenant, rt.tier, True, _ANSWERED, "", 0))  # fmt: skip
         elif not ok:
             self.errors += 1
         rows.append((ts, intended, latency_ms, _MESSAGE, rt.name, rt.tenant, rt.tier, ok,

@@ -250,7 +250,7 @@ class Session(asyncio.Protocol):
         if flags & FIRST:
             self.t_first = time.monotonic()
         if flags & FINAL:
-            self._finish_exchange(self.ex.ok, 0, self.ex.error)
+            self._finish_exchange(self.ex.ok, 101, self.ex.error)  # answered on the open connection
 
     def _on_close_frame(self, payload: bytes) -> None:
         assert self._tr is not None

@@ -32,7 +32,11 @@ def record_from_snapshots(
 ) -> ServerRecord:
     """Deltas of the configured counter and histograms; gauges from ``after`` unless given."""
     notes: list[str] = []
-    counters = _counters(before, after, config.request_counter, notes)
+    counters = [
+        c
+        for name in dict.fromkeys([config.request_counter, *config.extra_counters])
+        for c in _counters(before, after, name, notes)
+    ]
     histograms = [
         h
         for name in dict.fromkeys([config.latency_histogram, *config.extra_histograms])

@@ -79,7 +79,7 @@ class PrometheusSource:
     def measure(self, config: CrossCheckConfig, window: Window) -> ServerRecord:
         end = window.end + self.scrape_interval_s
         notes = self.wait_for_scrape_after(end)
-        names = [config.request_counter]
+        names = [config.request_counter, *config.extra_counters]
         for h in dict.fromkeys([config.latency_histogram, *config.extra_histograms]):
             names += [f"{h}_bucket", f"{h}_count", f"{h}_sum"]
         selector = "{__name__=~\"" + "|".join(re.escape(n) for n in names) + "\"}"

@@ -364,6 +364,10 @@ class CrossCheckConfig(_Frozen):
     gauges: list[str] = Field(
         default_factory=lambda: ["slogate_ws_sessions", "slogate_run_queue_depth"]
     )
+    extra_counters: list[str] = Field(
+        default_factory=lambda: ["slogate_provider_calls_total", "slogate_runs_total"]
+    )
+    """Other counters whose deltas go into server.json (readiness claim 8 reads these)."""
     ignore_operations: list[str] = Field(default_factory=lambda: ["GET /metrics"])
     """Server operations (globs) that are not load: the scrapes of /metrics themselves."""
     min_events: int = Field(default=100, ge=1)

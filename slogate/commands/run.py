@@ -19,7 +19,7 @@ from rich.table import Table
 
 from scenarios.runner import RunProgress, RunRequest
 from scenarios.spec import default_scenario_path, load_scenario, parse_duration
-from slogate.errors import UsageError
+from slogate.errors import RunIncompleteError, UsageError
 from slogate.pipeline import PipelineOutcome, PipelineRequest, run_pipeline
 
 __all__ = ["add_parser", "print_summary", "run"]
@@ -158,6 +158,11 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     print_summary(outcome, sys.stdout)
+    if not outcome.run.ok:
+        run = outcome.run
+        raise RunIncompleteError(
+            f"run {run.status.value}: {run.reason} (record kept in {run.run_dir})"
+        )
     return outcome.exit_code
 
 

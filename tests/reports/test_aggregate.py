@@ -141,3 +141,22 @@ def test_union_of_sorted_runs_equals_a_merged_sort(seed: int) -> None:
     merged = np.sort(np.concatenate(runs))
     got = _union_pcts(runs, DIST_PCTS)
     assert list(got) == [nearest_rank(merged, p) for p in DIST_PCTS]
+
+
+@pytest.mark.parametrize("case", ["latencies", "with-zeros", "extremes-fall-back", "many-groups"])
+def test_group_sort_packing_keeps_every_bit(case: str) -> None:
+    """The packed-uint64 sort gives exactly the floats and order of a per-group sort."""
+    from reports.aggregate import _group_sorted
+
+    rng = np.random.default_rng(3)
+    n, groups = 50_000, 64 if case != "many-groups" else 200
+    values = rng.lognormal(3, 2, n)
+    if case == "with-zeros":
+        values[::7] = 0.0
+    if case == "extremes-fall-back":
+        values[:3] = [1e-300, 5e12, 0.0]  # outside the packable range: the other path
+    key = rng.integers(0, groups, n).astype(np.int64)
+    got = _group_sorted(values, key, groups)
+    expected = np.concatenate([np.sort(values[key == g]) for g in range(groups)])
+    assert got.dtype == np.float64
+    assert np.array_equal(got.view(np.uint64), expected.view(np.uint64))

@@ -121,12 +121,16 @@ def test_unreachable_target_exits_3_in_one_sentence(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_clean_run_exits_0_and_says_where_the_record_is(server: str, tmp_path: Path) -> None:
     path = _scenario(tmp_path, "http://127.0.0.1:1")  # --target overrides it
+    slo = tmp_path / "slo.yaml"  # 20 requests: enough for availability with a low minimum
+    slo.write_text("objectives:\n  - name: avail\n    sli: availability\n    target: 99\n"
+                   "    min_events: 10\n    select: {kind: http}\n")
     out_dir = tmp_path / "run"
     proc = _slogate(str(path), "--target", server, "--duration", "2s", "--out", str(out_dir),
-                    "--release", "v9")
+                    "--release", "v9", "--slo", str(slo), "--no-cross-check")
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
     assert f"run record: {out_dir}" in out
+    assert "verdict: PASS" in out and "report (html):" in out
     assert "[running]" in out  # not a TTY: plain status lines
     info = RunLayout(out_dir).read_info()
     assert info.status is RunStatus.COMPLETE and info.release == "v9"

@@ -7,7 +7,6 @@ sample written so far; nothing the run started is left running.
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
 import time
@@ -210,9 +209,9 @@ def test_short_run_against_the_embedded_reference_target(tmp_path: Path) -> None
     assert any(v is not None and v > 0 for v in ts.column("target_rss_bytes").to_pylist())
     assert any(v is not None for v in ts.column("target_cpu_percent").to_pylist())
     assert extra["target_resources"]["source"] == "psutil"
-    # provisioned tokens reach the workers (their plan) but never run.json
-    plan = json.loads((outcome.run_dir / "http" / "plan-0.json").read_text())
-    secrets = [t["token"] for t in plan["tenants"]] + [t["admin_token"] for t in plan["tenants"]]
-    run_json = (outcome.run_dir / "run.json").read_text()
-    assert len(secrets) == 6 and not any(secret in run_json for secret in secrets)
+    # provisioned tokens reach the workers (their plan file) but nothing the run leaves behind:
+    # run records are shared as CI artifacts. Every token the target issues starts "sgt_".
+    assert not list((outcome.run_dir / "http").glob("plan-*.json"))
+    leaked = [p for p in outcome.run_dir.rglob("*") if p.is_file() and b"sgt_" in p.read_bytes()]
+    assert leaked == []
     assert child_pids() == before  # the embedded target is gone too

@@ -194,12 +194,12 @@ def test_protocol_errors_and_failed_runs(slogate_server: MakeServer, tmp_path: P
                                                         jitter=0.0)), tmp_path)  # fmt: skip
     msgs = [r for r in rows if r["kind"] == "ws_message"]
     assert [(r["ok"], r["status"], r["error"]) for r in msgs] == [
-        (True, 0, ""),
-        (False, 0, "rate_limited"),
-        (False, 0, "provider_unavailable"),
-        (False, 0, "rate_limited"),
-        (True, 0, ""),
-        (False, 0, "rate_limited"),
+        (True, 101, ""),
+        (False, 101, "rate_limited"),
+        (False, 101, "provider_unavailable"),
+        (False, 101, "rate_limited"),
+        (True, 101, ""),
+        (False, 101, "rate_limited"),
     ]
     assert count(rows, kind="ws_first_token") == 2
     assert count(rows, kind="ws_close") == 0
