@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -39,6 +38,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import (  # benchmarks/ is on sys.path when run as a script
+    append_lines,
+    machine,
+    start_pinned_server,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_CPU, CLIENT_CPU = 1, 0
@@ -71,17 +75,7 @@ def serve(fd: int) -> None:
 
 
 def start_server() -> tuple[str, subprocess.Popen[bytes]]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(4096)
-    sock.set_inheritable(True)
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(sock.fileno())], pass_fds=(sock.fileno(),)
-    )
-    os.sched_setaffinity(proc.pid, {SERVER_CPU})
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
-    return url, proc
+    return start_pinned_server(__file__, SERVER_CPU)
 
 
 def run_variant(url: str, args: argparse.Namespace, name: str) -> dict[str, Any]:
@@ -118,18 +112,6 @@ def run_variant(url: str, args: argparse.Namespace, name: str) -> dict[str, Any]
         "corrected": dict(zip((95, 99), np.percentile(corrected, [95, 99]), strict=True)),
         "over_100ms": float((corrected > 100).mean()),
     }
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}"
 
 
 def _err(value: float, q: int) -> str:
@@ -201,10 +183,7 @@ def append_markdown(
         "closed model never sends what the freeze held back, and its p95 hides the freeze.",
         "",
     ]
-    with path.open("a", encoding="utf-8") as f:
-        if text and not text.endswith("\n"):
-            f.write("\n")
-        f.write("\n".join(lines) + "\n")
+    append_lines(path, lines)
 
 
 def main() -> int:

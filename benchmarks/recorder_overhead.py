@@ -27,7 +27,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -40,6 +39,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from _common import (  # benchmarks/ is on sys.path when run as a script
+    append_lines,
+    machine,
+    start_pinned_server,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_CPU, CLIENT_CPU = 1, 0
@@ -65,18 +69,7 @@ def serve(fd: int) -> None:
 
 
 def start_server() -> tuple[str, subprocess.Popen[bytes]]:
-    """Listening socket bound here and inherited, so no readiness wait is needed."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(4096)
-    sock.set_inheritable(True)
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(sock.fileno())], pass_fds=(sock.fileno(),)
-    )
-    os.sched_setaffinity(proc.pid, {SERVER_CPU})
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
-    return url, proc
+    return start_pinned_server(__file__, SERVER_CPU)
 
 
 # ----- bare Locust client (child process) ----------------------------------------------------
@@ -223,18 +216,6 @@ def measure_round(url: str, args: argparse.Namespace, tmp: str) -> dict[str, dic
                 t.join(timeout=10)
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}"
-
-
 def run(args: argparse.Namespace) -> int:
     os.sched_setaffinity(0, {CLIENT_CPU})  # inherited by every client process we start
     url, server = start_server()
@@ -305,10 +286,7 @@ def append_markdown(
         f"{'met' if ok else 'NOT met'}.",
         "",
     ]
-    with path.open("a", encoding="utf-8") as f:
-        if text and not text.endswith("\n"):
-            f.write("\n")
-        f.write("\n".join(lines) + "\n")
+    append_lines(path, lines)
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from target_service.auth import Action, Principal
 from target_service.db.models import Agent, new_id
 from target_service.dependencies import TenantDB, require
 from target_service.errors import NotFound
-from target_service.pagination import encode_cursor, page_after
+from target_service.pagination import fetch_page
 from target_service.routers._responses import AUTH, errors
 from target_service.schemas import AgentCreate, AgentOut, AgentPage, AgentUpdate
 
@@ -58,13 +58,8 @@ async def list_agents(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AgentPage:
     query = select(Agent).where(Agent.tenant_id == principal.tenant_id)
-    rows = list(await session.scalars(page_after(query, Agent.created_at, Agent.id, cursor, limit)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AgentPage(
-        items=[AgentOut.model_validate(a) for a in rows],
-        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
-    )
+    rows, next_cursor = await fetch_page(session, query, Agent.created_at, Agent.id, cursor, limit)
+    return AgentPage(items=[AgentOut.model_validate(a) for a in rows], next_cursor=next_cursor)
 
 
 @router.get("/{agent_id}", response_model=AgentOut, responses=errors(*AUTH, 404))

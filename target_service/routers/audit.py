@@ -10,7 +10,7 @@ from sqlalchemy import select
 from target_service.auth import Action, Principal
 from target_service.db.models import AuditEvent
 from target_service.dependencies import TenantDB, require
-from target_service.pagination import encode_cursor, page_after
+from target_service.pagination import fetch_page
 from target_service.routers._responses import AUTH, errors
 from target_service.schemas import AuditOut, AuditPage
 
@@ -25,12 +25,7 @@ async def list_audit(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AuditPage:
     query = select(AuditEvent).where(AuditEvent.tenant_id == principal.tenant_id)
-    rows = list(
-        await session.scalars(page_after(query, AuditEvent.at, AuditEvent.id, cursor, limit, key_type=int))
+    rows, next_cursor = await fetch_page(
+        session, query, AuditEvent.at, AuditEvent.id, cursor, limit, key_type=int
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AuditPage(
-        items=[AuditOut.model_validate(a) for a in rows],
-        next_cursor=encode_cursor(rows[-1].at, rows[-1].id) if more else None,
-    )
+    return AuditPage(items=[AuditOut.model_validate(e) for e in rows], next_cursor=next_cursor)

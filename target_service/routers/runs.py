@@ -15,7 +15,7 @@ from target_service.db.models import Agent, Run, new_id
 from target_service.dependencies import State, TenantDB, require
 from target_service.errors import InvalidRequest, NotFound
 from target_service.orchestration.executor import RunJob
-from target_service.pagination import encode_cursor, page_after
+from target_service.pagination import fetch_page
 from target_service.routers._responses import AUTH, errors
 from target_service.schemas import RunCreate, RunOut, RunPage
 
@@ -107,13 +107,8 @@ async def list_runs(
     query = select(Run).where(Run.tenant_id == principal.tenant_id)
     if status is not None:
         query = query.where(Run.status == status)
-    rows = list(await session.scalars(page_after(query, Run.created_at, Run.id, cursor, limit)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return RunPage(
-        items=[RunOut.model_validate(r) for r in rows],
-        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
-    )
+    rows, next_cursor = await fetch_page(session, query, Run.created_at, Run.id, cursor, limit)
+    return RunPage(items=[RunOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=errors(*AUTH, 404))
