@@ -92,6 +92,12 @@ class MetricsObserver:
             self._local.wait_until_scraped()
             prometheus_url = self._local.url
         self._source = PrometheusSource(prometheus_url)
+        # The window starts one scrape interval after a scrape that saw the target as it is
+        # now: the "before" instant (start - interval) then holds the reachability probe and
+        # tenant provisioning, which the client does not record either. No load runs yet.
+        self._source.wait_for_scrape_after(time.time())
+        time.sleep(self._source.scrape_interval_s)
+        self._start = time.time()
 
     def load_finished(self) -> None:
         window = Window(self._start, time.time())
