@@ -22,6 +22,7 @@ from reports.junit import render_junit
 from reports.load import load_report_data
 from reports.markdown import render_markdown
 from reports.model import Audience, ReportData
+from scenarios.record.files import write_text_atomic
 from slogate.errors import ReportError, UsageError
 
 __all__ = ["AUDIENCES", "FILE_NAMES", "FORMATS", "parse_formats", "render_all", "render_data"]
@@ -64,10 +65,8 @@ def render_data(data: ReportData, formats: Iterable[str], audience: Audience,
     for name in parse_formats(list(formats)):
         path = out_dir / FILE_NAMES[name]
         text = _RENDERERS[name](data, audience)
-        tmp = path.with_name(path.name + ".tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_text_atomic(path, text)
         except OSError as exc:
             raise ReportError(f"cannot write {path}: {exc.strerror}") from exc
         written[name] = path

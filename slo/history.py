@@ -32,6 +32,7 @@ from typing import Final
 import numpy as np
 
 from scenarios.record import RunLayout
+from scenarios.record.files import write_text_atomic
 from slo.compare.inputs import RunData
 from slo.compare.load import load_run
 from slo.compare.operations import OBJECTIVE_KIND
@@ -206,10 +207,8 @@ def open_history(root: str | Path) -> History:
 def _write_index(history: History) -> None:
     history.root.mkdir(parents=True, exist_ok=True)
     index = history.root / "history.json"
-    tmp = index.with_suffix(".json.tmp")
     data = {"schema_version": HISTORY_SCHEMA_VERSION, "entries": [asdict(e) for e in history.entries]}
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(index)
+    write_text_atomic(index, json.dumps(data, indent=2) + "\n")
 
 
 def resolve_baseline(history: History, spec: str, *, exclude_label: str | None = None) -> HistoryEntry:

@@ -28,6 +28,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from scenarios.record.files import write_text_atomic
 from slogate.errors import ConfigError
 
 __all__ = [
@@ -112,10 +113,7 @@ def write_server_record(record: ServerRecord, path: str | Path) -> Path:
     data = record.model_dump(mode="python")
     for h in data["histograms"]:
         h["buckets"] = [["+Inf" if math.isinf(le) else le, c] for le, c in h["buckets"]]
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def read_server_record(path: str | Path) -> ServerRecord:

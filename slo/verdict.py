@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from scenarios.record.files import write_text_atomic
 from slo._types import Status
 from slo.budget import RunBudget
 from slo.burn import AlertResult
@@ -132,11 +133,7 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
 
 def write_verdict(verdict: Verdict, path: str | Path) -> Path:
     """Write ``verdict.json`` atomically (a reader never sees half a file)."""
-    path = Path(path)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(verdict_to_dict(verdict), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(Path(path), json.dumps(verdict_to_dict(verdict), indent=2) + "\n")
 
 
 def read_verdict(path: str | Path) -> Verdict:

@@ -15,6 +15,7 @@ from typing import Final
 from reports.comparison.html import render_comparison_html
 from reports.comparison.junit import render_comparison_junit
 from reports.comparison.markdown import render_comparison_markdown
+from scenarios.record.files import write_text_atomic
 from slo.compare.model import Comparison
 from slo.compare.record import comparison_to_dict
 from slo.history import Trend
@@ -60,10 +61,8 @@ def write_comparison_reports(
     for name in formats:
         text = render_comparison(c, name, trend)
         path = out_dir / COMPARISON_FILES[name]
-        tmp = path.with_name(path.name + ".tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_text_atomic(path, text)
         except OSError as exc:
             raise ReportError(f"cannot write {path}: {exc.strerror}") from exc
         written[name] = path

@@ -1,5 +1,6 @@
 """The run record: what a run leaves on disk, and the only code that reads or writes it."""
 
+from scenarios.record.files import write_text_atomic
 from scenarios.record.reader import read_samples, read_stream, read_timeseries
 from scenarios.record.schema import (
     RUN_SCHEMA_VERSION,
@@ -23,4 +24,5 @@ __all__ = [
     "read_samples",
     "read_stream",
     "read_timeseries",
+    "write_text_atomic",
 ]

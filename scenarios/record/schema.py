@@ -13,6 +13,8 @@ from typing import Any, Final
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from scenarios.record.files import write_text_atomic
+
 __all__ = [
     "RUN_SCHEMA_VERSION",
     "SAMPLE_SCHEMA",
@@ -136,6 +138,4 @@ class RunLayout:
     def write_info(self, info: RunInfo) -> None:
         """Write run.json atomically, so a reader never sees half a file."""
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.run_json.with_suffix(".json.tmp")
-        tmp.write_text(info.model_dump_json(indent=2), encoding="utf-8")
-        tmp.replace(self.run_json)
+        write_text_atomic(self.run_json, info.model_dump_json(indent=2))

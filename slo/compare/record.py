@@ -31,6 +31,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
+from scenarios.record.files import write_text_atomic
 from slo.compare.model import (
     Change,
     CompareSettings,
@@ -66,11 +67,7 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
 
 def write_comparison(comparison: Comparison, path: str | Path) -> Path:
     """Write ``comparison.json`` atomically."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(comparison_to_dict(comparison), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(Path(path), json.dumps(comparison_to_dict(comparison), indent=2) + "\n")
 
 
 def read_comparison(path: str | Path) -> Comparison:
