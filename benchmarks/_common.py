@@ -32,8 +32,9 @@ def start_pinned_server(script: str, cpu: int) -> tuple[str, subprocess.Popen[by
     sock.bind(("127.0.0.1", 0))
     sock.listen(4096)
     sock.set_inheritable(True)
-    proc = subprocess.Popen([sys.executable, script, "--serve", str(sock.fileno())],
-                            pass_fds=(sock.fileno(),))
+    proc = subprocess.Popen(
+        [sys.executable, script, "--serve", str(sock.fileno())], pass_fds=(sock.fileno(),)
+    )
     os.sched_setaffinity(proc.pid, {cpu})
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sock.close()

@@ -1,21 +1,26 @@
 """WebSocket swarm vs a Locust gevent WebSocket user, side by side, against one echo server.
 
-Two modes, everything on 127.0.0.1, each bounded (about 45 s per session count for
-``compare``, about a minute for ``10k`` on a quiet machine):
+Two modes, everything on 127.0.0.1, each bounded (about 15 s per client run, so about
+fifteen minutes for the default ``compare`` sweep and one for ``10k`` on a quiet machine):
 
-``compare``  for each session count (default 1,000 and 5,000) at the same total message rate
-             (default 1,000/s): (a) one swarm shard and (b) one Locust process whose users use
-             ``websocket-client`` under gevent (``benchmarks/locust_ws_user.py``). Client
-             CPU-seconds per 1,000 messages are measured over a steady window (all sessions
-             open, after a warm-up) from the client process's own CPU times, so start-up and
-             ramp are excluded for both.
+``compare``  for each session count (default 1,000 and 5,000) and total message rate
+             (default 1,000, 5,000 and 10,000 msgs/s): (a) one swarm shard, (b) one Locust
+             process whose users use ``websocket-client`` under gevent
+             (``benchmarks/locust_ws_user.py``) and (c) the floor, a bare asyncio client that
+             only sends and counts (``benchmarks/ws_floor_client.py``): what the kernel and
+             the event loop alone cost per message, so ``Locust / floor`` is the largest
+             ratio any asyncio client could show at that rate. Client CPU-seconds per 1,000
+             messages are measured over a steady window (all sessions open, after a
+             warm-up) from the client process's own CPU times, so start-up and ramp are
+             excluded for all three. The three run in turn ``--repeat`` times (default 3)
+             and the table shows each client's median and range.
 ``10k``      one shard holds 10,000 sessions (two server processes, two loopback source
              addresses) and reports open time, RSS per session, CPU per message and RTT.
 
 Usage::
 
     python benchmarks/swarm_vs_locust_ws.py                  # both modes, print a table
-    python benchmarks/swarm_vs_locust_ws.py --mode compare --sessions 500,2000 --rate 500
+    python benchmarks/swarm_vs_locust_ws.py --mode compare --sessions 2000 --rates 2000,8000
     python benchmarks/swarm_vs_locust_ws.py --record BENCHMARKS.md   # also write the section
 
 ``--record`` replaces the ``## WebSocket swarm`` section of that file (or appends it),
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -50,6 +56,9 @@ from scenarios.record import read_samples  # noqa: E402
 from scenarios.swarm import SessionGroup, SwarmPlan, start_swarm  # noqa: E402
 
 MESSAGE = "Summarise the quarterly report in three sentences."
+SWARM = "slogate swarm (1 shard, uvloop)"
+LOCUST = "Locust User + websocket-client (gevent)"
+FLOOR = "floor: bare asyncio client, sends and counts only"
 HEADING = "## WebSocket swarm"
 
 
@@ -132,6 +141,8 @@ def echo_server(processes: int) -> Iterator[int]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def run_swarm(
@@ -189,7 +200,7 @@ def _with_latencies(
     rtt = msgs.latency_ms.to_numpy()
     corrected = rtt + (msgs.ts - msgs.intended_ts).to_numpy() * 1000.0
     return Result(
-        client="slogate swarm (1 shard, uvloop)",
+        client=SWARM,
         sessions=res.sessions, live=res.live, window_s=res.window_s,
         msgs_per_s=res.msgs_per_s, cpu_per_1k=res.cpu_per_1k,
         rss_per_session_kb=res.rss_per_session_kb, open_s=open_s,
@@ -199,16 +210,11 @@ def _with_latencies(
     )  # fmt: skip
 
 
-def run_locust(url: str, sessions: int, interval: float, warmup: float, window: float,
-               spawn_rate: float) -> Result:  # fmt: skip
-    ramp = sessions / spawn_rate
-    env = dict(os.environ, BENCH_WS_INTERVAL=repr(interval), BENCH_WS_MESSAGE=MESSAGE)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locust_ws_user.py"),
-         "--headless", "-u", str(sessions), "-r", str(spawn_rate), "--host", url,
-         "-t", f"{int(ramp + warmup + window + 20)}s", "--only-summary", "--loglevel", "ERROR"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-    )  # fmt: skip
+def _run_reporting_process(
+    cmd: list[str], env: dict[str, str], client: str, sessions: int, warmup: float, window: float
+) -> Result:
+    """Run a client that prints ``{"bench": 1, ...}`` lines; measure its steady window."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     ticks: list[Tick] = []
     try:
         assert proc.stdout is not None
@@ -228,13 +234,38 @@ def run_locust(url: str, sessions: int, interval: float, warmup: float, window: 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
     res = steady_window(ticks, sessions, warmup, window, partial=True)
     return Result(
-        client="Locust User + websocket-client (gevent)",
-        sessions=res.sessions, live=res.live, window_s=res.window_s,
+        client=client, sessions=res.sessions, live=res.live, window_s=res.window_s,
         msgs_per_s=res.msgs_per_s, cpu_per_1k=res.cpu_per_1k,
         rss_per_session_kb=res.rss_per_session_kb,
     )  # fmt: skip
+
+
+def run_locust(url: str, sessions: int, interval: float, warmup: float, window: float,
+               spawn_rate: float) -> Result:  # fmt: skip
+    ramp = sessions / spawn_rate
+    env = dict(os.environ, BENCH_WS_INTERVAL=repr(interval), BENCH_WS_MESSAGE=MESSAGE)
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locust_ws_user.py"),
+           "--headless", "-u", str(sessions), "-r", str(spawn_rate), "--host", url,
+           "-t", f"{int(ramp + warmup + window + 20)}s", "--only-summary", "--loglevel", "ERROR"]  # fmt: skip
+    return _run_reporting_process(cmd, env, LOCUST, sessions, warmup, window)
+
+
+def run_floor(url: str, sessions: int, interval: float, warmup: float, window: float) -> Result:
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "ws_floor_client.py"), "--url", url,
+           "--sessions", str(sessions), "--interval", repr(interval), "--message", MESSAGE,
+           "--duration", str(int(sessions / 500 + warmup + window + 20))]  # fmt: skip
+    return _run_reporting_process(cmd, dict(os.environ), FLOOR, sessions, warmup, window)
+
+
+def median_of(runs: list[Result]) -> tuple[Result, str]:
+    """The run with the median CPU per message, and the range over all runs as text."""
+    ordered = sorted(runs, key=lambda r: r.cpu_per_1k)
+    lo, hi = ordered[0].cpu_per_1k, ordered[-1].cpu_per_1k
+    return ordered[(len(ordered) - 1) // 2], f"{lo:.3f}-{hi:.3f}"
 
 
 def machine() -> str:
@@ -256,14 +287,17 @@ def _f(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
-def table(rows: list[Result]) -> str:
-    head = ("| client | sessions held | msgs/s | client CPU-s / 1k msgs | RSS / session | "
+def table(rows: list[Result], spreads: list[str] | None = None) -> str:
+    """Markdown rows; with ``spreads``, a column for each row's CPU range over repeats."""
+    extra = " (median) | range over runs" if spreads is not None else ""
+    head = (f"| client | sessions held | msgs/s | client CPU-s / 1k msgs{extra} | RSS / session | "
             "open time | RTT p50 | RTT p99 | p99 from intended send | failed connects |\n"
-            "|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
+            + "|---" * (11 if spreads is not None else 10) + "|")  # fmt: skip
     lines = [head]
-    for r in rows:
+    for i, r in enumerate(rows):
+        spread = f" {spreads[i]} |" if spreads is not None else ""
         lines.append(
-            f"| {r.client} | {r.live:,} | {r.msgs_per_s:,.0f} | {r.cpu_per_1k:.3f} | "
+            f"| {r.client} | {r.live:,} | {r.msgs_per_s:,.0f} | {r.cpu_per_1k:.3f} |{spread} "
             f"{r.rss_per_session_kb:.1f} KB | {_f(r.open_s, '.2f')} s | "
             f"{_f(r.p50_ms, '.2f')} ms | {_f(r.p99_ms, '.2f')} ms | "
             f"{_f(r.p99_corrected_ms, '.2f')} ms | {r.failed_connects} |"
@@ -282,46 +316,63 @@ def record(path: Path, section: str) -> None:
     path.write_text(text)
 
 
+def _ints(v: str) -> list[int]:
+    return [int(x) for x in v.split(",")]
+
+
+def compare(session_counts: list[int], rates: list[int], repeat: int, warmup: float, window: float) -> str:
+    """The ``compare`` section: for each (sessions, rate), the three clients ``repeat`` times
+    in turn."""
+    rows: list[Result] = []
+    spreads: list[str] = []
+    ratios: list[str] = []
+    for sessions, rate in itertools.product(session_counts, rates):
+        interval = sessions / rate
+        runs: dict[str, list[Result]] = {SWARM: [], LOCUST: [], FLOOR: []}
+        with echo_server(processes=2) as port:
+            url = f"ws://127.0.0.1:{port}/"
+            for _ in range(repeat):
+                runs[SWARM].append(run_swarm(url, sessions, interval, warmup, window,
+                                             connect_rate=1000.0))  # fmt: skip
+                runs[LOCUST].append(run_locust(url, sessions, interval, warmup, window,
+                                               spawn_rate=1000.0))  # fmt: skip
+                runs[FLOOR].append(run_floor(url, sessions, interval, warmup, window))
+        med = {name: median_of(rs) for name, rs in runs.items()}
+        for name in (SWARM, LOCUST, FLOOR):
+            rows.append(med[name][0])
+            spreads.append(med[name][1])
+        swarm, locust, floor = med[SWARM][0], med[LOCUST][0], med[FLOOR][0]
+        ratios.append(
+            f"- **{rate:,} msgs/s** ({sessions:,} sessions x 1 message / {interval:g} s): Locust "
+            f"uses **{locust.cpu_per_1k / swarm.cpu_per_1k:.1f}x** the swarm's client CPU per "
+            f"message; at most {locust.cpu_per_1k / floor.cpu_per_1k:.1f}x was possible (Locust / "
+            f"floor); the swarm costs {swarm.cpu_per_1k / floor.cpu_per_1k:.2f}x the floor "
+            f"(Locust sustained {locust.msgs_per_s:,.0f} msgs/s)."
+        )
+    return (
+        f"### Swarm vs Locust vs the floor, by sessions and message rate\n\nSame echo server "
+        f"(2 processes, websockets on uvloop), a fresh one per row group; steady {window:g} s "
+        f"window {warmup:g} s after all sessions were open; CPU = user + system of the client "
+        f"process over that window; {repeat} runs of each client in turn, median shown. "
+        "Target: Locust >= 3x.\n\n" + table(rows, spreads) + "\n\n" + "\n".join(ratios) + "\n"
+    )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--mode", choices=("compare", "10k", "all"), default="all")
-    p.add_argument(
-        "--sessions", type=lambda v: [int(x) for x in v.split(",")], default=[1000, 5000],
-        help="compare mode: session counts, comma-separated (default 1000,5000)",
-    )  # fmt: skip
-    p.add_argument("--rate", type=float, default=1000.0, help="compare: total messages/s")
+    p.add_argument("--rates", type=_ints, default=[1000, 5000, 10000],
+                   help="compare: total messages/s, comma-separated (default 1000,5000,10000)")  # fmt: skip
+    p.add_argument("--sessions", type=_ints, default=[1000, 5000],
+                   help="compare: session counts, comma-separated (default 1000,5000)")  # fmt: skip
+    p.add_argument("--repeat", type=int, default=3, help="compare: runs of each client per rate")
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--window", type=float, default=10.0)
     p.add_argument("--record", type=Path, help="write the results section into this file")
     args = p.parse_args()
     sections: list[str] = []
     if args.mode in ("compare", "all"):
-        rows: list[Result] = []
-        ratios: list[str] = []
-        for n in args.sessions:
-            interval = n / args.rate  # the same total message rate at every session count
-            with echo_server(processes=2) as port:
-                url = f"ws://127.0.0.1:{port}/"
-                swarm = run_swarm(url, n, interval, args.warmup, args.window,
-                                  connect_rate=1000.0)  # fmt: skip
-                locust = run_locust(url, n, interval, args.warmup, args.window,
-                                    spawn_rate=1000.0)  # fmt: skip
-            rows += [swarm, locust]
-            ratios.append(
-                f"- {n:,} sessions x 1 message / {interval:g} s: Locust uses "
-                f"**{locust.cpu_per_1k / swarm.cpu_per_1k:.1f}x** the client CPU per message "
-                f"of the swarm (it sustained {locust.msgs_per_s:,.0f} of {args.rate:,.0f} msgs/s)."
-            )
-        sections.append(
-            f"### Swarm vs Locust at {args.rate:,.0f} messages/s\n\nSame echo server (2 processes, "
-            f"websockets on uvloop), a fresh one per session count; steady {args.window:g} s "
-            f"window {args.warmup:g} s after all sessions were open; CPU = user + system of the "
-            "client process over that window. Target: Locust >= 3x.\n\n"
-            + table(rows)
-            + "\n\n"
-            + "\n".join(ratios)
-            + "\n"
-        )
+        sections.append(compare(args.sessions, args.rates, args.repeat, args.warmup, args.window))
     if args.mode in ("10k", "all"):
         with echo_server(processes=2) as port:
             big = run_swarm(f"ws://127.0.0.1:{port}/", 10_000, 5.0, args.warmup, 20.0,
@@ -335,7 +386,7 @@ def main() -> int:
     body = (
         f"{HEADING}\n\nMeasured by `python benchmarks/swarm_vs_locust_ws.py` on "
         f"{time.strftime('%Y-%m-%d %H:%M')}: {machine()}. Client and server share the cores; "
-        f"load average at the end {load} (other work was running on the machine).\n\n" + "\n".join(sections)
+        f"load average at the end {load}.\n\n" + "\n".join(sections)
     )
     print(body)
     if args.record:

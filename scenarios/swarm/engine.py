@@ -28,6 +28,7 @@ from scenarios.record.writer import SampleRow
 from scenarios.swarm.plan import SessionGroup, SwarmPlan, assign_sessions
 from scenarios.swarm.protocols import new_exchange
 from scenarios.swarm.session import Session
+from scenarios.swarm.wheel import PromptWheel
 
 __all__ = ["GroupRuntime", "ShardEngine"]
 
@@ -97,6 +98,7 @@ class ShardEngine:
             for spec in assign_sessions(plan, shard)
         ]  # fmt: skip
         self.loop: asyncio.AbstractEventLoop  # set by run()
+        self.wheel: PromptWheel  # set by run(): when each open session sends next
         self.epoch = time.time() - time.monotonic()
         self.stopping = False
         self.connecting = 0  # sessions in TCP connect or handshake
@@ -138,6 +140,7 @@ class ShardEngine:
         ramp is shifted rather than compressed into a burst.
         """
         loop = self.loop = asyncio.get_running_loop()
+        self.wheel = PromptWheel(loop)
         now = time.monotonic()
         self.epoch = time.time() - now
         t0 = now
@@ -160,6 +163,7 @@ class ShardEngine:
                 self._sweeper.cancel()
             for s in self._sessions:
                 s.kill()
+            self.wheel.close()
             self.flush_rows()
             self.finished = True
 

@@ -45,8 +45,12 @@ class Exchange(Protocol):
     ok: bool
     error: str
 
-    def start(self, ref: str) -> str:
-        """Begin a new prompt with the unique ``ref``; return the text frame to send."""
+    def start(self, session: int, n: int) -> bytes:
+        """Begin prompt ``n`` of swarm session ``session``; return the text frame's payload.
+
+        The pair is unique in the swarm; a protocol that correlates replies (``slogate``)
+        makes its ref from it, one that does not (``echo``) pays nothing for it.
+        """
         ...
 
     def feed(self, raw: bytes) -> int:
@@ -76,13 +80,13 @@ class SlogateExchange:
         self.ok = False
         self.error = ""
 
-    def start(self, ref: str) -> str:
-        self._ref = ref
+    def start(self, session: int, n: int) -> bytes:
+        self._ref = ref = f"{session}-{n}"
         self._run_id = None
         self._tokens = 0
         self.ok = False
         self.error = ""
-        return self._prefix + json.dumps(ref) + "}"
+        return (self._prefix + '"' + ref + '"}').encode()  # digits and "-": no JSON escaping
 
     def feed(self, raw: bytes) -> int:
         try:
@@ -141,12 +145,12 @@ class EchoExchange:
     __slots__ = ("_message", "_stale", "error", "ok")
 
     def __init__(self, message: str) -> None:
-        self._message = message
+        self._message = message.encode()
         self._stale = 0
         self.ok = True
         self.error = ""
 
-    def start(self, ref: str) -> str:
+    def start(self, session: int, n: int) -> bytes:
         return self._message
 
     def feed(self, raw: bytes) -> int:

@@ -1,9 +1,10 @@
 """One swarm session: a WebSocket connection driven entirely by event-loop callbacks.
 
 A session is its own ``asyncio.Protocol``: no task, no coroutine and no future while it is
-open, and a single timer handle at a time (next prompt, reply deadline, close deadline or
-reconnect delay). That is what lets one process hold ten thousand of them in a few KB each
-and spend its CPU on messages rather than on scheduling. Times are ``time.monotonic()``
+open, and at most one timer handle at a time (open, close or reconnect deadline); prompts
+are filed in the engine's :class:`~scenarios.swarm.wheel.PromptWheel` and reply deadlines
+in its sweep. That is what lets one process hold ten thousand of them in a few KB each and
+spend its CPU on messages rather than on scheduling. Times are ``time.monotonic()``
 (uvloop's ``loop.time()`` is cached per loop iteration at millisecond resolution, too coarse
 for loopback latencies); the engine turns them into epoch seconds for the record.
 
@@ -51,7 +52,6 @@ __all__ = ["Session", "short_error"]
 # States. Ints, not an Enum: they are compared on every message.
 CONNECTING, HANDSHAKE, IDLE, WAITING, HOLDING, CLOSING, ENDING, DOWN, KILLED = range(9)
 _ABNORMAL = 1006  # RFC 6455: the connection closed without a close frame
-_EARLY_S = 0.0005  # a prompt timer firing earlier than this before its time is re-armed
 
 
 def short_error(exc: BaseException) -> str:
@@ -66,7 +66,7 @@ class Session(asyncio.Protocol):
     """State of one session and the callbacks of its current connection."""
 
     __slots__ = (
-        "_counted", "_head", "_hs", "_parser", "_task", "_timer", "_tr", "deadline", "e",
+        "_counted", "_due", "_head", "_hs", "_parser", "_task", "_timer", "_tr", "deadline", "e",
         "ex", "intended", "nbytes", "rt", "sent", "spec", "state", "t_first", "t_start",
     )  # fmt: skip
 
@@ -89,6 +89,7 @@ class Session(asyncio.Protocol):
         self._hs: ClientProtocol | None = None
         self._head = b""
         self._counted = False  # open and counted in the engine's active sessions
+        self._due = -1  # the prompt wheel's key for the next prompt (see prompt_due)
 
     # -- connecting --------------------------------------------------------------------
 
@@ -172,23 +173,18 @@ class Session(asyncio.Protocol):
 
     def _schedule(self, when: float) -> None:
         self.intended = when
-        self._set_timer(when - time.monotonic(), self._send_prompt)
+        self._due = self.e.wheel.add(self, when)
 
-    def _send_prompt(self) -> None:
-        self._timer = None
-        if self.state != IDLE:
-            return
-        early = self.intended - time.monotonic()
-        if early > _EARLY_S:
-            # uvloop arms timers against a clock cached at the start of the loop iteration,
-            # in whole milliseconds, so a timer can fire a little early: wait out the rest.
-            self._set_timer(early, self._send_prompt)
+    def prompt_due(self, key: int) -> None:
+        """The engine's prompt wheel reached ``key``: send, unless this entry went stale
+        (the session was rescheduled, is closing, or reconnected since it was filed)."""
+        if key != self._due or self.state != IDLE:
             return
         assert self._tr is not None
         self.sent += 1
         self.nbytes = 0
         self.t_first = 0.0
-        frame = encode_frame(OP_TEXT, self.ex.start(f"{self.spec.index}-{self.sent}").encode())
+        frame = encode_frame(OP_TEXT, self.ex.start(self.spec.index, self.sent))
         self.t_start = t = time.monotonic()
         self._tr.write(frame)
         self.state = WAITING
@@ -202,9 +198,9 @@ class Session(asyncio.Protocol):
             self._finish_exchange(False, 0, "timeout")
 
     def _finish_exchange(self, ok: bool, status: int, error: str) -> None:
-        """Record the prompt in flight (state WAITING), then: next prompt, hold, or close."""
+        """Record the prompt in flight (state WAITING, so no timer is armed), then: next
+        prompt, hold, or close."""
         self.e.message_result(self, ok, status, error)
-        self._cancel_timer()
         rt = self.rt
         if self.e.stopping:
             self._start_close()

@@ -23,14 +23,14 @@ def msg(**fields: Any) -> bytes:
 
 def test_prompt_frame_is_valid_json_with_ref() -> None:
     ex = SlogateExchange('say "hi"\n')
-    frame = json.loads(ex.start("7-1"))
+    frame = json.loads(ex.start(7, 1))
     assert frame == {"type": "prompt", "prompt": 'say "hi"\n', "ref": "7-1"}
 
 
 def test_successful_run_first_token_then_final() -> None:
     ex = SlogateExchange("p")
-    ex.start("r1")
-    assert ex.feed(msg(type="accepted", run_id="A", ref="r1")) == IGNORED
+    ex.start(0, 1)
+    assert ex.feed(msg(type="accepted", run_id="A", ref="0-1")) == IGNORED
     assert ex.feed(msg(type="token", run_id="A", index=0, text="a")) == FIRST
     assert ex.feed(msg(type="token", run_id="A", index=1, text="b")) == IGNORED
     assert ex.feed(msg(type="done", run_id="A", status="succeeded", reason=None)) == FINAL
@@ -39,14 +39,14 @@ def test_successful_run_first_token_then_final() -> None:
 
 def test_replies_of_an_abandoned_prompt_are_ignored() -> None:
     ex = SlogateExchange("p")
-    ex.start("r1")
-    ex.feed(msg(type="accepted", run_id="A", ref="r1"))
-    ex.abandon()  # r1 timed out
-    ex.start("r2")
+    ex.start(0, 1)
+    ex.feed(msg(type="accepted", run_id="A", ref="0-1"))
+    ex.abandon()  # prompt 0-1 timed out
+    ex.start(0, 2)
     assert ex.feed(msg(type="token", run_id="A", index=0, text="late")) == IGNORED
     assert ex.feed(msg(type="done", run_id="A", status="succeeded")) == IGNORED
-    assert ex.feed(msg(type="error", error="queue_full", ref="r1")) == IGNORED
-    assert ex.feed(msg(type="accepted", run_id="B", ref="r2")) == IGNORED
+    assert ex.feed(msg(type="error", error="queue_full", ref="0-1")) == IGNORED
+    assert ex.feed(msg(type="accepted", run_id="B", ref="0-2")) == IGNORED
     assert ex.feed(msg(type="done", run_id="B", status="succeeded")) == FINAL
     assert ex.ok
 
@@ -54,7 +54,7 @@ def test_replies_of_an_abandoned_prompt_are_ignored() -> None:
 @pytest.mark.parametrize(
     ("reply", "error"),
     [
-        pytest.param(msg(type="error", error="rate_limited", ref="r1", retry_after=1.0),
+        pytest.param(msg(type="error", error="rate_limited", ref="0-1", retry_after=1.0),
                      "rate_limited", id="error_with_ref"),
         pytest.param(msg(type="error", error="invalid_message", ref=None), "invalid_message",
                      id="error_without_ref"),
@@ -65,36 +65,36 @@ def test_replies_of_an_abandoned_prompt_are_ignored() -> None:
 )  # fmt: skip
 def test_failures_end_the_response(reply: bytes, error: str) -> None:
     ex = SlogateExchange("p")
-    ex.start("r1")
+    ex.start(0, 1)
     assert ex.feed(reply) == FINAL
     assert (ex.ok, ex.error) == (False, error)
 
 
 def test_failed_run_reports_its_reason() -> None:
     ex = SlogateExchange("p")
-    ex.start("r1")
-    ex.feed(msg(type="accepted", run_id="A", ref="r1"))
+    ex.start(0, 1)
+    ex.feed(msg(type="accepted", run_id="A", ref="0-1"))
     assert ex.feed(msg(type="done", run_id="A", status="failed", reason="provider_down")) == FINAL
     assert (ex.ok, ex.error) == (False, "provider_down")
-    ex.start("r2")  # state is reset for the next prompt
-    ex.feed(msg(type="accepted", run_id="B", ref="r2"))
+    ex.start(0, 2)  # state is reset for the next prompt
+    ex.feed(msg(type="accepted", run_id="B", ref="0-2"))
     assert ex.feed(msg(type="done", run_id="B", status="failed", reason=None)) == FINAL
     assert ex.error == "failed"
 
 
 def test_unknown_message_types_are_tolerated() -> None:
     ex = SlogateExchange("p")
-    ex.start("r1")
+    ex.start(0, 1)
     assert ex.feed(msg(type="heartbeat")) == IGNORED
 
 
 def test_echo_first_reply_is_first_and_final_and_stale_replies_are_skipped() -> None:
     ex = EchoExchange("hello")
-    assert ex.start("ignored") == "hello"
+    assert ex.start(0, 1) == b"hello"
     assert ex.feed(b"hello") == FIRST | FINAL
     ex.abandon()  # one reply still owed to a timed-out prompt
     ex.abandon()
-    ex.start("x")
+    ex.start(0, 2)
     assert ex.feed(b"hello") == IGNORED
     assert ex.feed(b"hello") == IGNORED
     assert ex.feed(b"hello") == FIRST | FINAL
