@@ -10,7 +10,7 @@ from scenarios.record.schema import (
     RunStatus,
     SampleKind,
 )
-from scenarios.record.writer import SampleWriter, finalize_stream
+from scenarios.record.writer import SampleColumns, SampleWriter, finalize_stream
 
 __all__ = [
     "RUN_SCHEMA_VERSION",
@@ -18,6 +18,7 @@ __all__ = [
     "RunInfo",
     "RunLayout",
     "RunStatus",
+    "SampleColumns",
     "SampleKind",
     "SampleWriter",
     "finalize_stream",

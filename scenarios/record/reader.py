@@ -53,10 +53,7 @@ def read_samples(
             if m is None:
                 continue
             (parts if m.group(3) == "parquet" else streams)[int(m.group(2))] = path
-    tables = [
-        _read_parquet(p, columns=columns, read_dictionary=read_dictionary)
-        for p in parts.values()
-    ]
+    tables = [_read_parquet(p, columns=columns, read_dictionary=read_dictionary) for p in parts.values()]
     for worker, path in streams.items():
         if worker not in parts:
             table = read_stream(path)

@@ -16,6 +16,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -23,12 +24,44 @@ import pyarrow.parquet as pq
 
 from scenarios.record.schema import SAMPLE_SCHEMA, RunLayout
 
-__all__ = ["SampleRow", "SampleWriter", "finalize_stream"]
+__all__ = ["SampleColumns", "SampleRow", "SampleWriter", "finalize_stream"]
 
 _NAMES = SAMPLE_SCHEMA.names
 
 SampleRow = tuple[float, float, float, str, str, str, str, bool, int, str, int]
 """(ts, intended_ts, latency_ms, kind, name, tenant, tier, ok, status, error, bytes)."""
+
+
+class SampleColumns:
+    """Samples gathered column by column by a hot loop, for :meth:`SampleWriter.record_columns`.
+
+    Why columns: a generator that records thousands of samples a second spends less on
+    eleven ``list.append`` calls (bound once, in :attr:`appenders`) than on building a tuple
+    per sample and transposing the tuples at every flush, and it leaves the garbage
+    collector no new containers to track (measured for the swarm: the tuple path was about a
+    third of its Python time per message). The lists are cleared, never replaced, so the
+    bound appenders stay valid for the life of the object.
+
+    Example::
+
+        cols = SampleColumns()
+        (ts, intended, latency, kind, name, tenant, tier, ok, status, error, nbytes) = cols.appenders
+        ts(t0); intended(t0); latency(12.5); kind("ws_message"); ...   # one call per column
+        writer.record_columns(cols)    # copies and clears
+    """
+
+    __slots__ = ("appenders", "columns")
+
+    def __init__(self) -> None:
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in range(len(_NAMES) - 1))
+        self.appenders: tuple[Callable[[Any], None], ...] = tuple(c.append for c in self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def clear(self) -> None:
+        for c in self.columns:
+            c.clear()
 
 
 class SampleWriter:
@@ -114,6 +147,23 @@ class SampleWriter:
             col.extend(values)
         cols[11].extend(itertools.repeat(self.worker, len(rows)))
         self._rows += len(rows)
+        if self._rows >= self.chunk_rows:
+            self.flush()
+
+    def record_columns(self, cols: SampleColumns) -> None:
+        """Append every sample in ``cols`` (columns in ``SAMPLE_SCHEMA`` order without
+        ``worker``, all of one length), then clear it. Same flushing rule as :meth:`record`."""
+        n = len(cols)
+        if not n:
+            return
+        if any(len(c) != n for c in cols.columns):
+            raise ValueError("SampleColumns with columns of different lengths")
+        mine = self._cols
+        for col, values in zip(mine, cols.columns, strict=False):
+            col.extend(values)
+        mine[11].extend(itertools.repeat(self.worker, n))
+        cols.clear()
+        self._rows += n
         if self._rows >= self.chunk_rows:
             self.flush()
 

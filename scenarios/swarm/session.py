@@ -214,9 +214,17 @@ class Session(asyncio.Protocol):
     # -- receiving -------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self.state == HANDSHAKE:
+        state = self.state
+        if state == WAITING:
+            assert self._parser is not None
+            payload = self._parser.single(data)
+            if payload is not None:
+                self._on_message(payload)
+            else:
+                self._on_frames(data)
+        elif state == HANDSHAKE:
             self._on_head(data)
-        elif IDLE <= self.state <= CLOSING and self._parser is not None:
+        elif IDLE <= state <= CLOSING and self._parser is not None:
             self._on_frames(data)
 
     def _on_frames(self, data: bytes) -> None:

@@ -128,12 +128,17 @@ class FrameParser:
         self._frags: list[bytes] = []
         self._frag_size = 0
 
-    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+    def single(self, data: bytes) -> bytes | None:
+        """The payload if ``data`` is exactly one small, final, unmasked text or binary frame
+        and nothing is buffered -- the common case of one reply per read -- else ``None``
+        (then call :meth:`feed`). Spares the hot path the list and tuple ``feed`` builds."""
         if not self._buf and self._frag_op < 0 and len(data) >= 2:
-            # The common case: exactly one small, final, unmasked data frame per read.
             b0, n = data[0], data[1]
             if (b0 == 0x81 or b0 == 0x82) and n < 126 and len(data) == n + 2:
-                return [(b0 & 0x0F, data[2:])]
+                return data[2:]
+        return None
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
         buf = self._buf + data if self._buf else data
         out: list[tuple[int, bytes]] = []
         pos, end = 0, len(buf)

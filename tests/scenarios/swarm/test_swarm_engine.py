@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import itertools
 import socket
 import statistics
@@ -318,3 +319,36 @@ def test_reconnecting_to_a_dead_target_ends_cleanly_at_the_stop(tmp_path: Path) 
     assert all(r["error"] == "ConnectionRefusedError" for r in attempts)
     assert engine.errors == len(attempts)
     assert engine._live == 0  # every session accounted for exactly once
+
+
+def test_collector_is_paused_while_every_session_is_open_and_restored_after(
+    echo_server: EchoServer, tmp_path: Path
+) -> None:
+    plan = SwarmPlan(
+        url=echo_server.thread.url("/"),
+        groups=(SessionGroup("e", tier="", tenant="", token=None, sessions=3,
+                             prompt_interval_s=0.05, message="hi"),),
+        duration_s=1.0, connect_rate=100.0, protocol="echo", seed=1,
+    )  # fmt: skip
+    writer = SampleWriter(tmp_path, worker=0)
+    engine = ShardEngine(plan, shard=0, worker=0, writer=writer)
+    seen: list[tuple[int, bool]] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def look() -> None:
+            seen.append((sum(engine.active.values()), gc.isenabled()))
+            if not engine.finished:
+                loop.call_later(0.05, look)
+
+        look()
+        await engine.run()
+
+    assert gc.isenabled()
+    asyncio.run(main())
+    writer.close()
+    assert gc.isenabled()  # restored at the end of the run
+    assert (0, True) in seen  # before the ramp: untouched
+    assert (3, False) in seen  # all open: paused (the sweep collects once a second)
+    assert echo_server.messages > 0
