@@ -296,9 +296,11 @@ def table(rows: list[Result], spreads: list[str] | None = None) -> str:
     lines = [head]
     for i, r in enumerate(rows):
         spread = f" {spreads[i]} |" if spreads is not None else ""
+        # the floor client reports only once every session is open: it has no RSS baseline
+        rss = "-" if r.client == FLOOR else f"{r.rss_per_session_kb:.1f} KB"
         lines.append(
             f"| {r.client} | {r.live:,} | {r.msgs_per_s:,.0f} | {r.cpu_per_1k:.3f} |{spread} "
-            f"{r.rss_per_session_kb:.1f} KB | {_f(r.open_s, '.2f')} s | "
+            f"{rss} | {_f(r.open_s, '.2f')} s | "
             f"{_f(r.p50_ms, '.2f')} ms | {_f(r.p99_ms, '.2f')} ms | "
             f"{_f(r.p99_corrected_ms, '.2f')} ms | {r.failed_connects} |"
         )
