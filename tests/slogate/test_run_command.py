@@ -62,11 +62,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# A command started in the background by a non-interactive shell inherits SIGINT *ignored*
+# (POSIX shells do that for `cmd &`), and Python then keeps it ignored: a test suite run
+# that way would start slogate deaf to Ctrl-C. Start it as a terminal's foreground command
+# would be: SIGINT raising KeyboardInterrupt.
+_AS_FOREGROUND = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'slogate'; runpy.run_module('slogate.cli', run_name='__main__')"
+)
+
+
 def _slogate(*args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLOGATE_")}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.Popen(
-        [sys.executable, "-m", "slogate.cli", "run", *args],
+        [sys.executable, "-c", _AS_FOREGROUND, "run", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
 
