@@ -1,5 +1,6 @@
 """What several benchmarks share: the machine description, a server process pinned to one
-core (listening before it starts, so no readiness wait), and appending to BENCHMARKS.md."""
+core (listening before it starts, so no readiness wait), a synthetic run record split into
+per-worker parts, and appending to BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import platform
 import socket
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["append_lines", "machine", "start_pinned_server"]
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["append_lines", "append_section", "machine", "start_pinned_server", "write_parts"]
 
 
 def machine() -> str:
@@ -24,6 +29,17 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}"
+
+
+def write_parts(samples_dir: Path, part_path: Callable[[int], Path], n: int, parts: int,
+                make_part: Callable[[int, int], pa.Table]) -> None:  # fmt: skip
+    """``n`` samples as ``parts`` Parquet parts, as that many workers would leave them;
+    ``make_part(rows, worker)`` builds each (the last takes the remainder)."""
+    samples_dir.mkdir(parents=True, exist_ok=True)
+    per = n // parts
+    for w in range(parts):
+        m = per if w < parts - 1 else n - per * (parts - 1)
+        pq.write_table(make_part(m, w), part_path(w), compression="zstd")
 
 
 def start_pinned_server(script: str, cpu: int) -> tuple[str, subprocess.Popen[bytes]]:
@@ -48,3 +64,26 @@ def append_lines(path: Path, lines: list[str]) -> None:
         if text and not text.endswith("\n"):
             f.write("\n")
         f.write("\n".join(lines) + "\n")
+
+
+def append_section(
+    path: Path, heading: str, intro: str, header: Sequence[str], rows: Sequence[Sequence[str]],
+    outro: str,
+) -> None:  # fmt: skip
+    """Append one result (intro, Markdown table, outro) under ``heading``, adding the heading
+    (and the file's title) the first time."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = [] if text else ["# Benchmarks", ""]
+    if heading not in text:
+        lines += [heading, ""]
+    lines += [
+        intro,
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(r) + " |" for r in rows),
+        "",
+        outro,
+        "",
+    ]
+    append_lines(path, lines)

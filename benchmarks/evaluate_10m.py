@@ -33,10 +33,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import write_parts  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus  # noqa: E402
 
@@ -51,11 +52,7 @@ def write_record(run_dir: Path, n: int, parts: int = 4) -> None:
     """The synthetic run record (deterministic: seed 7)."""
     rng = np.random.default_rng(7)
     layout = RunLayout(run_dir)
-    layout.samples_dir.mkdir(parents=True, exist_ok=True)
-    per = n // parts
-    for w in range(parts):
-        m = per if w < parts - 1 else n - per * (parts - 1)
-        pq.write_table(_part(rng, m, w), layout.part_path(w), compression="zstd")
+    write_parts(layout.samples_dir, layout.part_path, n, parts, lambda m, w: _part(rng, m, w))
     layout.write_info(
         RunInfo(
             run_id="bench-10m",

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 from _common import (  # benchmarks/ is on sys.path when run as a script
-    append_lines,
+    append_section,
     machine,
     start_pinned_server,
 )
@@ -161,29 +161,21 @@ def append_markdown(
     args: argparse.Namespace, header: Sequence[str], rows: Sequence[Sequence[str]], ok: bool,
     load: float,
 ) -> None:  # fmt: skip
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = [] if text else ["# Benchmarks", ""]
-    if "## Open model" not in text:
-        lines += ["## Open model", ""]
-    lines += [
+    append_section(
+        ROOT / "BENCHMARKS.md",
+        "## Open model",
         f"`benchmarks/open_model_co.py --rate {args.rate:g} --seconds {args.seconds:g}` "
         f"({time.strftime('%Y-%m-%d')}; {machine()}): FastAPI/uvicorn server pinned to CPU 1 "
         f"freezing {FREEZE_S:g} s in every {PERIOD_S:g} s, slogate's worker on CPU 0; "
         "percentiles with numpy; error against the analytic value in brackets.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(r) + " |" for r in rows),
-        "",
+        header,
+        rows,
         f"Load average {load:.2f} (shared machine). Target (open model, pool sized: corrected "
         f"p95/p99 within 10 % of analytic): {'met' if ok else 'NOT met'}. With 10 users the "
         "generator falls behind in each freeze: the late sends are counted as slips and the "
         "corrected times still show the freeze, plus the time the backlog took to drain; the "
         "closed model never sends what the freeze held back, and its p95 hides the freeze.",
-        "",
-    ]
-    append_lines(path, lines)
+    )
 
 
 def main() -> int:

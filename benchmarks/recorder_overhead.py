@@ -40,7 +40,7 @@ from typing import Any
 
 import psutil
 from _common import (  # benchmarks/ is on sys.path when run as a script
-    append_lines,
+    append_section,
     machine,
     start_pinned_server,
 )
@@ -265,28 +265,20 @@ def append_markdown(
     args: argparse.Namespace, header: tuple[str, ...], rows: Sequence[tuple[str, ...]], ok: bool,
     load: float,
 ) -> None:  # fmt: skip
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = [] if text else ["# Benchmarks", ""]
-    if "## HTTP recorder" not in text:
-        lines += ["## HTTP recorder", ""]
-    lines += [
+    append_section(
+        ROOT / "BENCHMARKS.md",
+        "## HTTP recorder",
         f"`benchmarks/recorder_overhead.py --rate {args.rate:g} --users {args.users} "
         f"--rounds {args.rounds}` ({time.strftime('%Y-%m-%d')}; {machine()}): trivial "
         "FastAPI/uvicorn server pinned to CPU 1, the three clients pinned to CPU 0 and run at "
         f"the same time, {args.seconds:g} s windows after {args.warmup:g} s warm-up, client CPU "
         "from each client process's own user+system time; verdict: median over rounds of the "
         "within-round ratio to bare Locust.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|---|---|---|---|---|",
-        *("| " + " | ".join(r) + " |" for r in rows),
-        "",
+        header,
+        rows,
         f"Load average {load:.2f} (shared machine). Target (slogate <= 1.10 x bare): "
         f"{'met' if ok else 'NOT met'}.",
-        "",
-    ]
-    append_lines(path, lines)
+    )
 
 
 def main() -> int:

@@ -40,6 +40,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import write_parts  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus  # noqa: E402
 
 T0 = 1_764_000_000.0
@@ -53,11 +55,7 @@ def write_record(run_dir: Path, n: int, parts: int = 4) -> None:
     """The synthetic run record (deterministic: seed 11)."""
     rng = np.random.default_rng(11)
     layout = RunLayout(run_dir)
-    layout.samples_dir.mkdir(parents=True, exist_ok=True)
-    per = n // parts
-    for w in range(parts):
-        m = per if w < parts - 1 else n - per * (parts - 1)
-        pq.write_table(_part(rng, m, w), layout.part_path(w), compression="zstd")
+    write_parts(layout.samples_dir, layout.part_path, n, parts, lambda m, w: _part(rng, m, w))
     t = np.arange(DURATION)
     ts_cols = {"ts": T0 + t + 1, "elapsed_s": t + 1, "ws_sessions": np.full(t.size, 1020)}
     for tier, n_t in (("starter", 20), ("team", 100), ("enterprise", 900)):

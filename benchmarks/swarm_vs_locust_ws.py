@@ -52,6 +52,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import machine as common_machine  # noqa: E402
 from scenarios.record import read_samples  # noqa: E402
 from scenarios.swarm import SessionGroup, SwarmPlan, start_swarm  # noqa: E402
 
@@ -269,15 +270,9 @@ def median_of(runs: list[Result]) -> tuple[Result, str]:
 
 
 def machine() -> str:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    """The shared machine line, plus the kernel and the versions of every client measured."""
     return (
-        f"{os.cpu_count()} vCPU ({model}), Linux {platform.release()}, "
-        f"Python {platform.python_version()}, websockets {version('websockets')}, "
+        f"{common_machine()}, Linux {platform.release()}, websockets {version('websockets')}, "
         f"uvloop {version('uvloop')}, locust {version('locust')}, "
         f"websocket-client {version('websocket-client')}"
     )

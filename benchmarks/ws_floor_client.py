@@ -32,6 +32,7 @@ from websockets.uri import parse_uri
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scenarios.loopback import is_loopback_literal
 from scenarios.swarm.wire import OP_TEXT, encode_frame, handshake_request
 
 _CONNECT_BATCH = 100  # connects in flight at once during the ramp
@@ -110,7 +111,7 @@ def main() -> int:
     p.add_argument("--message", default="Summarise the quarterly report in three sentences.")
     args = p.parse_args()
     host = parse_uri(args.url).host
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback_literal(host):
         print(f"ws_floor_client: refusing non-loopback target {host}", file=sys.stderr)
         return 2
     uvloop.run(_run(args.url, args.sessions, args.interval, args.duration, args.message.encode()))

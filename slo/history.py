@@ -32,7 +32,7 @@ from typing import Final
 import numpy as np
 
 from scenarios.record import RunLayout
-from scenarios.record.files import write_text_atomic
+from scenarios.record.files import read_json, write_text_atomic
 from slo.compare.inputs import RunData
 from slo.compare.load import load_run
 from slo.compare.operations import OBJECTIVE_KIND
@@ -184,10 +184,7 @@ def open_history(root: str | Path) -> History:
     index = root / "history.json"
     if not index.exists():
         return History(root)
-    try:
-        data = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read the run history: {exc}", path=str(index)) from exc
+    data = read_json(index, "the run history")
     if data.get("schema_version") != HISTORY_SCHEMA_VERSION:
         raise ConfigError(
             f"history schema_version {data.get('schema_version')!r} is not supported (this "

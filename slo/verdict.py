@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from scenarios.record.files import write_text_atomic
+from scenarios.record.files import read_json, write_text_atomic
 from slo._types import Status
 from slo.budget import RunBudget
 from slo.burn import AlertResult
@@ -139,11 +139,7 @@ def write_verdict(verdict: Verdict, path: str | Path) -> Path:
 def read_verdict(path: str | Path) -> Verdict:
     """Load a ``verdict.json``; unknown schema versions are refused by name."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read verdict: {exc}", path=str(path)) from exc
-    return verdict_from_dict(data, source=str(path))
+    return verdict_from_dict(read_json(path, "verdict"), source=str(path))
 
 
 _MIGRATIONS: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}

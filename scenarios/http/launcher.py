@@ -24,7 +24,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from typing import IO, Final
 from urllib.parse import urlsplit
 
 from scenarios.http.plan import HttpPlan
+from scenarios.loopback import is_loopback_literal
 from scenarios.progress import ProgressReport
 from scenarios.record import RunLayout, finalize_stream
 from slogate.errors import TargetError
@@ -47,14 +47,8 @@ START_LEAD_S: Final = 0.05  # from "all ready" to the shared start instant
 
 
 def is_loopback_url(url: str) -> bool:
-    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1), without resolving."""
+    return is_loopback_literal(urlsplit(url).hostname or "")
 
 
 def start_http_load(plan: HttpPlan, run_dir: str | Path, first_worker: int) -> HttpLoadHandle:

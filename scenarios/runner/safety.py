@@ -8,11 +8,11 @@ those (``localhost``). A name is resolved rather than trusted by spelling, becau
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from scenarios.loopback import is_loopback_ip
 from slogate.errors import TargetError
 
 __all__ = ["check_target_allowed", "is_loopback_host"]
@@ -32,21 +32,14 @@ def is_loopback_host(host: str, *, resolve: Resolver = _resolve) -> bool:
     """
     host = host.strip("[]")
     try:
-        return _is_loopback_ip(host)
+        return is_loopback_ip(host)
     except ValueError:
         pass  # not a literal address: resolve the name
     try:
         addresses = resolve(host)
     except (OSError, UnicodeError):
         return False
-    return bool(addresses) and all(_is_loopback_ip(a) for a in addresses)
-
-
-def _is_loopback_ip(text: str) -> bool:
-    addr = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return addr.is_loopback
+    return bool(addresses) and all(is_loopback_ip(a) for a in addresses)
 
 
 def check_target_allowed(url: str, *, allow_remote: bool, resolve: Resolver = _resolve) -> None:

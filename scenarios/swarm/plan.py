@@ -20,13 +20,14 @@ Example::
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, TypeAdapter
+
+from scenarios.loopback import is_loopback_ip, is_loopback_literal
 
 __all__ = ["SessionGroup", "SessionSpec", "SwarmPlan", "assign_sessions", "is_loopback_host"]
 
@@ -139,10 +140,10 @@ class SwarmPlan:
             raise ValueError(f"shards must be >= 1, got {self.shards}")
         for addr in self.source_addresses:
             try:
-                ip = ipaddress.ip_address(addr)
+                loopback = is_loopback_ip(addr)
             except ValueError:
                 raise ValueError(f"source address {addr!r} is not an IP address (e.g. '127.0.0.2')") from None
-            if not self.allow_remote and not ip.is_loopback:
+            if not self.allow_remote and not loopback:
                 raise ValueError(f"source address {addr!r} is not a loopback address")
 
     @property
@@ -202,11 +203,4 @@ def assign_sessions(plan: SwarmPlan, shard: int) -> tuple[SessionSpec, ...]:
     )
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IPs (127.0.0.0/8, ::1), without resolving names."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+is_loopback_host = is_loopback_literal  # the engines' check: spelling only, no DNS

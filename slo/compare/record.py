@@ -31,7 +31,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
-from scenarios.record.files import write_text_atomic
+from scenarios.record.files import read_json, write_text_atomic
 from slo.compare.model import (
     Change,
     CompareSettings,
@@ -73,11 +73,7 @@ def write_comparison(comparison: Comparison, path: str | Path) -> Path:
 def read_comparison(path: str | Path) -> Comparison:
     """Load a ``comparison.json``; unknown schema versions are refused by name."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read comparison: {exc}", path=str(path)) from exc
-    return comparison_from_dict(data, source=str(path))
+    return comparison_from_dict(read_json(path, "comparison"), source=str(path))
 
 
 def comparison_from_dict(data: dict[str, Any], *, source: str = "comparison.json") -> Comparison:
