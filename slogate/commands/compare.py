@@ -44,6 +44,7 @@ from slo.compare import (
     load_run,
     planned_duration_s,
     slo_objectives,
+    write_comparison,
 )
 from slo.compare.inputs import RunData
 from slo.history import (
@@ -234,8 +235,14 @@ def run_compare(request: CompareRequest, *, now: float) -> CompareOutcome:
             verdict in ("pass", "warn") and comparison.outcome is not Outcome.REGRESSION)
         label = candidate.summary.release or candidate.summary.run_id
         trend = build_trend(history.last(request.trend_n), label, key_slis(candidate), passed)
+    # The judged record goes into the candidate whatever formats or --out were asked for:
+    # the history decides "passing" from it, so it must never depend on a report format.
+    judged = write_comparison(comparison, request.candidate / "comparison.json")
     out = request.out if request.out is not None else request.candidate
-    written = write_comparison_reports(comparison, out, trend, request.formats)
+    formats = [f for f in request.formats if not (f == "json" and out.resolve() == judged.parent.resolve())]
+    written = write_comparison_reports(comparison, out, trend, formats)
+    if "json" in request.formats and "json" not in written:
+        written["json"] = judged
     code = {Outcome.REGRESSION: EXIT_GATE_FAILED, Outcome.NO_DATA: EXIT_INCOMPLETE}.get(
         comparison.outcome, EXIT_OK)
     return CompareOutcome(comparison, written, code)

@@ -181,3 +181,24 @@ def test_slo_objectives_are_compared_statistically(tmp_path: Path) -> None:
     assert rows[("slo", "http-p95", "latency")] == "worse"
     assert rows[("slo", "http-p95", "p95")] == "worse"
     assert ("slo", "http-p95", "throughput") not in rows
+
+
+@pytest.mark.parametrize("flags", [["--format", "html"], ["--out", "elsewhere"]],
+                         ids=["html_only", "out_elsewhere"])
+def test_a_regressed_candidate_is_recorded_failing_whatever_formats_or_out(
+        tmp_path: Path, flags: list[str]) -> None:
+    """The comparison that decides the history's pass/fail is written by ``slo`` into the
+    candidate on every compare, not only when the "json" report format lands there."""
+    h = str(tmp_path / "history")
+    v1 = _run(tmp_path, "v1")
+    write_verdict(verdict_with(Status.PASS, 40.0), v1 / "verdict.json")
+    assert main(["compare", "--history", h, "--record", str(v1)]) == 0
+    v2 = _run(tmp_path, "v2", scale=1.3)
+    write_verdict(verdict_with(Status.PASS, 52.0), v2 / "verdict.json")
+    out = [f if f != "elsewhere" else str(tmp_path / "elsewhere") for f in flags]
+    code = main(["compare", "--history", h, "--baseline", "latest-passing", *out,
+                 "--record", str(v2), str(v2)])
+    assert code == 1
+    assert _json(v2 / "comparison.json")["outcome"] == "regression"
+    entries = _json(tmp_path / "history" / "history.json")["entries"]
+    assert [(e["label"], e["passed"]) for e in entries] == [("v1", True), ("v2", False)]
