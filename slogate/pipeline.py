@@ -13,10 +13,12 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reports import render_all
+from reports.load import load_report_data
+from reports.render import render_data
 from scenarios.record import RunLayout, RunStatus
 from scenarios.runner import RunOutcome, RunRequest, run_scenario
 from slo.evaluate_run import CATALOG_DIR, DEFAULT_SLO, EvaluateOutcome, EvaluateRequest, evaluate_run
+from slo.claims import Readiness
 from slo.server import ServerRecord
 from slo.sources import LocalPrometheus, PrometheusSource, ScrapeSource, Window
 from slo.spec.load import load_slo
@@ -50,6 +52,8 @@ class PipelineOutcome:
     reports: dict[str, Path] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     exit_code: int = EXIT_INCOMPLETE
+    readiness: Readiness | None = None
+    """The readiness decision the reports show (None when nothing was judged)."""
 
 
 class _Captured:
@@ -138,9 +142,14 @@ def run_pipeline(request: PipelineRequest) -> PipelineOutcome:
     ) if _has_samples(outcome) else None
     if evaluation is None:
         notes.append("no samples were recorded, so nothing could be judged")
-    reports = render_all(outcome.run_dir, request.formats) if evaluation is not None else {}
+    reports: dict[str, Path] = {}
+    readiness: Readiness | None = None
+    if evaluation is not None:  # loaded once: the reports and the terminal summary agree
+        data = load_report_data(outcome.run_dir)
+        reports = render_data(data, request.formats, "sre", outcome.run_dir)
+        readiness = data.readiness
     code = EXIT_INCOMPLETE if not outcome.ok or evaluation is None else evaluation.exit_code
-    return PipelineOutcome(outcome, evaluation, reports, tuple(notes), code)
+    return PipelineOutcome(outcome, evaluation, reports, tuple(notes), code, readiness)
 
 
 def _scenario_slo(run: RunRequest) -> Path:

@@ -18,11 +18,12 @@ from rich.live import Live
 from rich.table import Table
 
 from scenarios.runner import RunProgress, RunRequest
-from scenarios.spec import default_scenario_path, load_scenario, parse_duration
+from scenarios.spec import CATALOG_DIR, default_scenario_path, load_scenario, parse_duration
+from slo.claims import ClaimStatus, Readiness
 from slogate.errors import RunIncompleteError, UsageError
 from slogate.pipeline import PipelineOutcome, PipelineRequest, run_pipeline
 
-__all__ = ["add_parser", "print_summary", "run"]
+__all__ = ["add_parser", "print_summary", "readiness_lines", "run", "scenario_path"]
 
 _DESCRIPTION = """\
 Run a load scenario against a target and write a run record (run.json, samples/,
@@ -70,7 +71,8 @@ def add_parser(
         nargs="?",
         type=Path,
         metavar="SCENARIO",
-        help="scenario YAML file (default: the shipped smoke scenario, scenarios/catalog/smoke.yaml)",
+        help="scenario YAML file, or the name of a shipped one (smoke, soak, readiness ...; "
+        "default: the smoke scenario, scenarios/catalog/smoke.yaml)",
     )
     parser.add_argument(
         "--target",
@@ -136,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--duration {args.duration!r}: {exc}") from exc
         if duration_s <= 0:
             raise UsageError("--duration must be more than 0 seconds")
-    loaded = load_scenario(args.scenario if args.scenario is not None else default_scenario_path())
+    loaded = load_scenario(scenario_path(args.scenario))
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     display = make_display(sys.stdout)
     with display:
@@ -166,6 +168,17 @@ def run(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def scenario_path(given: Path | None) -> Path:
+    """The file to run: the default smoke scenario, a path, or a catalog scenario's name
+    (``readiness`` -> scenarios/catalog/readiness.yaml) when no such file exists here."""
+    if given is None:
+        return default_scenario_path()
+    named = CATALOG_DIR / f"{given}.yaml"
+    if not given.exists() and given.suffix == "" and len(given.parts) == 1 and named.is_file():
+        return named
+    return given
+
+
 def print_summary(outcome: PipelineOutcome, stream: TextIO) -> None:
     """Where everything is, and the verdict in one line per objective."""
     run = outcome.run
@@ -183,6 +196,35 @@ def print_summary(outcome: PipelineOutcome, stream: TextIO) -> None:
                   f"(objective {result.threshold_text})", file=stream)
     for fmt, path in outcome.reports.items():
         print(f"report ({fmt}): {path}", file=stream)
+    if outcome.readiness is not None:
+        scenario = str(run.info.scenario.get("name") or "")
+        for line in readiness_lines(outcome.readiness, scenario):
+            print(line, file=stream)
+
+
+VERIFY_SCENARIO = "readiness"
+"""The catalog scenario (scenarios/catalog/readiness.yaml) that exercises every claim: soak,
+faults and a spike. ``slogate run readiness`` finds it by name."""
+
+
+def readiness_lines(readiness: Readiness, scenario: str) -> list[str]:
+    """The decision last, where a reader's eye lands: GO/NO-GO, the score, and what the run
+    did not verify, with the command that would."""
+    unverified = [c for c in readiness.claims if c.status is ClaimStatus.NOT_VERIFIED]
+    lines = [readiness.sentence,
+             f"readiness: {readiness.decision}, score {readiness.score:.0f} % "
+             f"({readiness.earned} of {readiness.total} weighted points); "
+             f"{readiness.count(ClaimStatus.PASSED)} of {len(readiness.claims)} claims passed, "
+             f"{readiness.count(ClaimStatus.FAILED)} failed, {len(unverified)} not verified"]
+    if unverified:
+        ids = ", ".join(str(c.claim.id) for c in unverified)
+        if scenario == VERIFY_SCENARIO:
+            lines.append(f"not verified: claims {ids} (this run did not exercise them; see "
+                         "the report's claims table for why)")
+        else:
+            lines.append(f"not verified: claims {ids}; to verify them: "
+                         f"slogate run {VERIFY_SCENARIO}")
+    return lines
 
 
 class _Display:
