@@ -258,8 +258,14 @@ def _tiers(counts: dict[str, int] | object) -> str:
     return " ".join(f"{tier or 'all'}={n}" for tier, n in sorted(counts.items()))
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
 def _p95(progress: RunProgress) -> str:
-    return "-" if progress.p95_ms is None else f"{progress.p95_ms:.0f} ms"
+    """One figure per kind: an HTTP request and a WebSocket answer are not one population."""
+    return (f"http {_ms(progress.http_p95_ms)}, "
+            f"ws first token {_ms(progress.ws_first_token_p95_ms)}")
 
 
 class _LiveDisplay(_Display):
