@@ -94,8 +94,8 @@ def target() -> Iterator[tuple[LyingTarget, str]]:
 
 SCENARIO = """\
 target: {url}
-duration: 5s
-load: {{model: open, rate: 60}}
+duration: 6s
+load: {{model: open, rate: 80}}
 http:
   - {{name: GET /healthz, path: /healthz}}
   - {{name: GET /work, path: /work, weight: 2}}
@@ -134,12 +134,12 @@ def test_honest_target_gives_no_cross_check_risk(
     server, risks = _run(tmp_path, url)
     assert risks == [] and server["findings"] == []
     work = [q for q in server["quantiles"] if q["operation"] == "GET /work"]
-    assert {q["quantile"] for q in work} == {0.95, 0.99}
+    assert {q["quantile"] for q in work} == {0.95}  # p99 needs 1,000 requests (tail of 10)
     # the tolerance was measured on the health route, and the work route is within it
     assert all(q["upper_ms"] is not None and q["verdict"] in ("agree", "overhead")
                for q in work)
     total = server["reconciliation"][-1]
-    assert total["client"] == total["server"] > 200
+    assert total["client"] == total["server"] > 300
 
 
 @pytest.mark.slow
