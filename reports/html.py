@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports import fmt
+from reports.alerts import alert_rows
 from reports.aggregate import DIST_PCTS
 from reports.charts import Series, line_chart, percentile_x
 from reports.model import Audience, ReportData
@@ -195,6 +196,7 @@ def render_html(data: ReportData, audience: Audience = "sre") -> str:
         d=data, r=data.readiness, i=data.identity, audience=audience, rule=SCORE_RULE,
         budgets=budgets, charts=build_charts(data) if audience == "sre" else [],
         saturated=saturated, cross_check=_cross_check_tables(data),
+        alert_rows=alert_rows(data.alerts, data.load_start) if data.alerts else [],
         scenario_text=json.dumps(data.scenario, indent=2, sort_keys=True, default=str),
         routes=_sorted_routes(data), claim_icon=fmt.CLAIM_ICON, status_icon=fmt.STATUS_ICON,
     )

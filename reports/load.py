@@ -32,6 +32,7 @@ from slo.claims import (
 )
 from slo.measure import read_run_info
 from slo.samples import Categorical, SampleColumns
+from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
 from slo.server import ServerRecord, read_server_record
 from slo.verdict import Verdict, read_verdict
 from slogate.errors import ConfigError, ReportError, RunIncompleteError
@@ -71,7 +72,18 @@ def load_report_data(run_dir: Path) -> ReportData:
         timeseries=timeseries,
         scenario=info.scenario,
         notes=_notes(info, verdict, cols.n),
+        alerts=_alerts(run_dir),
     )
+
+
+def _alerts(run_dir: Path) -> AlertRecord | None:
+    path = run_dir / ALERTS_JSON
+    if not path.exists():
+        return None
+    try:
+        return read_alert_record(path)
+    except ConfigError as exc:
+        raise ReportError(str(exc)) from exc
 
 
 def _verdict(layout: RunLayout, info: RunInfo) -> Verdict | None:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Final
 
 from reports import fmt
+from reports.alerts import alert_rows
 from reports.model import Audience, ReportData
 from slo.claims import SCORE_RULE, ClaimStatus
 from slo.verdict import ObjectiveResult
@@ -197,11 +198,21 @@ def _cross_check(d: ReportData, limit: int) -> list[str]:
     return out
 
 
+def _alerts(d: ReportData, limit: int) -> list[str]:
+    if d.alerts is None:
+        return []
+    rows = [(a.slo, a.rule, a.severity, a.windows, a.threshold, a.fired, a.resolved, a.lasted)
+            for a in alert_rows(d.alerts, d.load_start)[:limit]]
+    return ["## SLO burn-rate alerts (times from load start)", "",
+            *_table(("SLO", "Rule", "Severity", "Windows", "Burn rate", "Fired", "Resolved",
+                     "Lasted"), rows), ""]
+
+
 _ALWAYS: Final[tuple[Callable[[ReportData], list[str]], ...]] = (
     _head, _claims, _risks, _capacity, _budget, _identity,
 )
 _SRE: Final[tuple[Callable[[ReportData, int], list[str]], ...]] = (
-    _objectives, _cross_check, _routes, _failures, _tiers, _distribution,
+    _objectives, _cross_check, _alerts, _routes, _failures, _tiers, _distribution,
 )
 
 
