@@ -186,7 +186,7 @@ def _failures(d: ReportData, limit: int) -> list[str]:
 def _cross_check(d: ReportData, limit: int) -> list[str]:
     cc = d.verdict.cross_check if d.verdict else {}
     if not cc:
-        return []
+        return _alerts(d, limit)
     out = [f"## Prometheus cross-check ({cc.get('source', '?')})", ""]
     for key in ("reconciliation", "quantiles", "findings"):
         items = [i for i in cc.get(key) or [] if isinstance(i, dict)]
@@ -195,7 +195,7 @@ def _cross_check(d: ReportData, limit: int) -> list[str]:
             out += [f"**{key}**", "",
                     *_table(headers, ([i.get(h, "") for h in headers] for i in items[:limit])),
                     ""]
-    return out
+    return out + _alerts(d, limit)  # the same server's view: what its alerting rules did
 
 
 def _alerts(d: ReportData, limit: int) -> list[str]:
@@ -212,7 +212,7 @@ _ALWAYS: Final[tuple[Callable[[ReportData], list[str]], ...]] = (
     _head, _claims, _risks, _capacity, _budget, _identity,
 )
 _SRE: Final[tuple[Callable[[ReportData, int], list[str]], ...]] = (
-    _objectives, _cross_check, _alerts, _routes, _failures, _tiers, _distribution,
+    _objectives, _cross_check, _routes, _failures, _tiers, _distribution,
 )
 
 
