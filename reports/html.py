@@ -19,8 +19,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports import fmt
-from reports.alerts import alert_rows
 from reports.aggregate import DIST_PCTS
+from reports.alerts import alert_rows
 from reports.charts import Series, line_chart, percentile_x
 from reports.model import Audience, ReportData
 from slo.claims import SCORE_RULE, objective_anchor

@@ -21,6 +21,7 @@ from typing import Final
 from reports.aggregate import aggregate
 from reports.model import ReportData, identity_of
 from scenarios.record import RunInfo, RunLayout, RunStatus, read_samples, read_timeseries
+from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
 from slo.claims import (
     build_evidence,
     find_risks,
@@ -32,7 +33,6 @@ from slo.claims import (
 )
 from slo.measure import read_run_info
 from slo.samples import Categorical, SampleColumns
-from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
 from slo.server import ServerRecord, read_server_record
 from slo.verdict import Verdict, read_verdict
 from slogate.errors import ConfigError, ReportError, RunIncompleteError

@@ -44,7 +44,13 @@ import yaml
 
 from slo.burn import WORKBOOK_RULES, AlertRule, scaled_windows
 from slo.spec.load import SloSpec
-from slo.spec.model import AvailabilityObjective, CrossCheckConfig, ErrorRateObjective, Objective
+from slo.spec.model import (
+    AvailabilityObjective,
+    CrossCheckConfig,
+    ErrorRateObjective,
+    Objective,
+    WsDropRateObjective,
+)
 
 __all__ = ["AlertPlan", "ObjectiveAlerts", "build_rules", "prom_duration"]
 
@@ -180,7 +186,7 @@ class AlertPlan:
         tests = []
         for o in self.objectives:
             ok, bad = o.series(200), o.series(500)
-            firing = [p for p in o.pairs if 0.5 >= p.threshold * o.allowed_bad_ratio]
+            firing = [p for p in o.pairs if p.threshold * o.allowed_bad_ratio <= 0.5]
             exp = [{"exp_labels": {"severity": p.rule.severity, "slo": o.name,
                                    "rule": p.rule.name},
                     "exp_annotations": o.annotations(p)} for p in firing]
@@ -201,7 +207,8 @@ class AlertPlan:
 
 
 def _skip_reason(o: Objective) -> str | None:
-    if not isinstance(o, AvailabilityObjective | ErrorRateObjective) or o.sli == "ws_drop_rate":
+    if not isinstance(o, AvailabilityObjective | ErrorRateObjective) or isinstance(
+            o, WsDropRateObjective):
         return (f"a {o.sli} objective is not a ratio of the target's request counter "
                 "(burn-rate alerts need good/total events)")
     if not o.alerts:

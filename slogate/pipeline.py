@@ -17,7 +17,6 @@ from reports.load import load_report_data
 from reports.render import render_data
 from scenarios.record import RunLayout, RunStatus
 from scenarios.runner import RunOutcome, RunRequest, run_scenario
-from slo.evaluate_run import CATALOG_DIR, DEFAULT_SLO, EvaluateOutcome, EvaluateRequest, evaluate_run
 from slo.alert_history import (
     ALERTS_JSON,
     AlertRecord,
@@ -27,6 +26,7 @@ from slo.alert_history import (
 )
 from slo.alerts import AlertPlan, build_rules
 from slo.claims import Readiness
+from slo.evaluate_run import CATALOG_DIR, DEFAULT_SLO, EvaluateOutcome, EvaluateRequest, evaluate_run
 from slo.server import ServerRecord
 from slo.sources import LocalPrometheus, PrometheusSource, ScrapeSource, Window
 from slo.spec.load import SloSpec, load_slo

@@ -95,7 +95,9 @@ def test_counts_reconcile_exactly_then_a_mismatch_is_found(target: str, tmp_path
         for q in record.quantiles:
             lo, hi = q["bucket_ms"]
             assert lo <= q["server_ms"] <= hi
-            assert q["verdict"] in ("agree", "client_slower")  # never faster than the server
+            # never faster than the server; above its bucket only as far as the overhead
+            # measured on GET /healthz allows (or a finding, on a very busy machine)
+            assert q["verdict"] in ("agree", "overhead", "client_slower")
 
         # The CLI path: slogate evaluate --prometheus URL cross-checks, then judges.
         slo = tmp_path / "slo.yaml"
