@@ -49,8 +49,12 @@ exit codes: 0 every objective passed (or warned), 1 an objective failed, 2 bad s
 or SLO file or flags (the message names file, line and field), 3 target unreachable or
 refused, the run was aborted, or there was too little data to judge.
 
+At the end it prints the readiness decision (GO / NO-GO), the score, how many of the 13
+claims were not verified, and the command that verifies them (slogate run readiness).
+
 examples:
   slogate run
+  slogate run readiness          (scenarios/catalog/readiness.yaml, by name)
   slogate run scenarios/catalog/spike.yaml --release v1.4.0
   slogate run scenarios/catalog/generic-http.yaml --target http://127.0.0.1:8080 --duration 20s
 """
