@@ -94,3 +94,4 @@ def test_alerts_table_in_chromium(record: Record, tmp_path: Path) -> None:
     assert rows[0][:2] == ["http-availability", "page-1h"] and rows[0][5:] == ["+42 s", "+57 s",
                                                                                 "15 s"]
     assert rows[1][6] == "still firing at the end" and rows[2][5] == "did not fire"
+    assert 'id="chart-alerts"' in html.read_text() and "page-1h firing" in html.read_text()
