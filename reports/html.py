@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from reports import fmt
 from reports.aggregate import DIST_PCTS
+from reports.alerts import alert_rows
 from reports.charts import Series, line_chart, percentile_x
 from reports.model import Audience, ReportData
 from slo.claims import SCORE_RULE, objective_anchor
@@ -161,9 +162,26 @@ def _distribution(d: ReportData) -> list[Chart]:
     return charts
 
 
+def _alert_chart(d: ReportData) -> list[Chart]:
+    """Errors per second with the first page alert's firing shaded: when the run's Prometheus
+    paged, against what the client saw (alerts.json)."""
+    agg, alerts = d.aggregates, d.alerts
+    pages = [f for f in alerts.firings if f.severity == "page"] if alerts else []
+    if not agg.series or not pages or alerts is None:
+        return []
+    x = [(i + 0.5) * agg.bucket_s for i in range(len(agg.series[0].rps))]
+    first = pages[0]
+    end = first.resolved_at if first.resolved_at is not None else alerts.end
+    shade = (first.fired_at - d.load_start, end - d.load_start, f"{first.rule} firing")
+    return [Chart("Alerts", line_chart(
+        f"Errors per second and the {first.rule} page ({first.slo})", x,
+        [Series(s.kind, s.errors_per_s) for s in agg.series], y_unit="errors/s", shade=shade,
+        chart_id="chart-alerts"), "Shaded: the first page alert, from firing to resolved.")]
+
+
 def build_charts(d: ReportData) -> list[Chart]:
     """Every chart of the SRE detail, in page order."""
-    return [*_traffic(d), *_resources(d), *_distribution(d)]
+    return [*_traffic(d), *_alert_chart(d), *_resources(d), *_distribution(d)]
 
 
 def _cross_check_tables(d: ReportData) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -195,6 +213,7 @@ def render_html(data: ReportData, audience: Audience = "sre") -> str:
         d=data, r=data.readiness, i=data.identity, audience=audience, rule=SCORE_RULE,
         budgets=budgets, charts=build_charts(data) if audience == "sre" else [],
         saturated=saturated, cross_check=_cross_check_tables(data),
+        alert_rows=alert_rows(data.alerts, data.load_start) if data.alerts else [],
         scenario_text=json.dumps(data.scenario, indent=2, sort_keys=True, default=str),
         routes=_sorted_routes(data), claim_icon=fmt.CLAIM_ICON, status_icon=fmt.STATUS_ICON,
     )

@@ -71,6 +71,8 @@ def report_dict(data: ReportData) -> dict[str, Any]:
             "ceiling": ts.generator_ceiling, "host_saturated_share": ts.host_saturated_share,
         },
     }
+    if data.alerts is not None:  # only runs whose Prometheus evaluated the SLO rules
+        doc["alerts"] = data.alerts.model_dump()
     cleaned: dict[str, Any] = _clean(doc)
     return cleaned
 

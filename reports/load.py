@@ -21,6 +21,7 @@ from typing import Final
 from reports.aggregate import aggregate
 from reports.model import ReportData, identity_of
 from scenarios.record import RunInfo, RunLayout, RunStatus, read_samples, read_timeseries
+from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
 from slo.claims import (
     build_evidence,
     find_risks,
@@ -71,7 +72,18 @@ def load_report_data(run_dir: Path) -> ReportData:
         timeseries=timeseries,
         scenario=info.scenario,
         notes=_notes(info, verdict, cols.n),
+        alerts=_alerts(run_dir),
     )
+
+
+def _alerts(run_dir: Path) -> AlertRecord | None:
+    path = run_dir / ALERTS_JSON
+    if not path.exists():
+        return None
+    try:
+        return read_alert_record(path)
+    except ConfigError as exc:
+        raise ReportError(str(exc)) from exc
 
 
 def _verdict(layout: RunLayout, info: RunInfo) -> Verdict | None:

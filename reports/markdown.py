@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Final
 
 from reports import fmt
+from reports.alerts import alert_rows
 from reports.model import Audience, ReportData
 from slo.claims import SCORE_RULE, ClaimStatus
 from slo.verdict import ObjectiveResult
@@ -185,7 +186,7 @@ def _failures(d: ReportData, limit: int) -> list[str]:
 def _cross_check(d: ReportData, limit: int) -> list[str]:
     cc = d.verdict.cross_check if d.verdict else {}
     if not cc:
-        return []
+        return _alerts(d, limit)
     out = [f"## Prometheus cross-check ({cc.get('source', '?')})", ""]
     for key in ("reconciliation", "quantiles", "findings"):
         items = [i for i in cc.get(key) or [] if isinstance(i, dict)]
@@ -194,7 +195,17 @@ def _cross_check(d: ReportData, limit: int) -> list[str]:
             out += [f"**{key}**", "",
                     *_table(headers, ([i.get(h, "") for h in headers] for i in items[:limit])),
                     ""]
-    return out
+    return out + _alerts(d, limit)  # the same server's view: what its alerting rules did
+
+
+def _alerts(d: ReportData, limit: int) -> list[str]:
+    if d.alerts is None:
+        return []
+    rows = [(a.slo, a.rule, a.severity, a.windows, a.threshold, a.fired, a.resolved, a.lasted)
+            for a in alert_rows(d.alerts, d.load_start)[:limit]]
+    return ["## SLO burn-rate alerts (times from load start)", "",
+            *_table(("SLO", "Rule", "Severity", "Windows", "Burn rate", "Fired", "Resolved",
+                     "Lasted"), rows), ""]
 
 
 _ALWAYS: Final[tuple[Callable[[ReportData], list[str]], ...]] = (

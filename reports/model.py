@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from reports.aggregate import Aggregates
 from scenarios.record import RunInfo
+from slo.alert_history import AlertRecord
 from slo.claims import Evidence, Readiness, Risk, TierCapacity
 from slo.measurements import Timeseries
 from slo.verdict import Verdict
@@ -56,6 +57,8 @@ class ReportData:
     timeseries: Timeseries | None
     scenario: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    alerts: AlertRecord | None = None
+    """What the SLO burn-rate rules did in the run's Prometheus (``alerts.json``)."""
 
     @property
     def verdict(self) -> Verdict | None:

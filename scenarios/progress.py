@@ -5,6 +5,11 @@ event loop), so they report by printing one JSON line per second on stdout, whic
 reads and merges. Latencies travel as counts over fixed log-spaced buckets so that merging
 is exact addition and p95-so-far is a bucket bound (within 5 %), cheap enough to send
 every second.
+
+``latency`` holds every operation a worker completed (HTTP requests; whole WebSocket
+messages); ``first_token`` holds a swarm's times to first token. The live display and
+``timeseries.parquet`` show one figure per kind (HTTP p95, WS first-token p95), never the two
+mixed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-__all__ = ["BUCKET_BOUNDS_MS", "LatencyHistogram", "ProgressReport", "merge_reports"]
+__all__ = [
+    "BUCKET_BOUNDS_MS", "LIVE_KINDS", "LatencyHistogram", "ProgressReport", "kind_histogram",
+    "merge_reports",
+]
+
+LIVE_KINDS: Final = ("http", "ws_first_token")
+"""The kinds the live display and the timeseries give a p95 for."""
 
 # 0.1 ms .. ~600 s in steps of 5 %: 322 buckets, the last one open-ended.
 BUCKET_BOUNDS_MS: Final[tuple[float, ...]] = tuple(0.1 * 1.05**i for i in range(322))
@@ -66,6 +77,7 @@ class ProgressReport:
     active: dict[str, int] = field(default_factory=dict)  # tier -> live users or sessions
     latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     done: bool = False
+    first_token: LatencyHistogram = field(default_factory=LatencyHistogram)
 
     def to_line(self) -> str:
         return json.dumps(
@@ -80,6 +92,7 @@ class ProgressReport:
                 "active": self.active,
                 "latency": {str(k): v for k, v in self.latency.counts.items()},
                 "done": self.done,
+                "first_token": {str(k): v for k, v in self.first_token.counts.items()},
             },
             separators=(",", ":"),
         )
@@ -103,6 +116,8 @@ class ProgressReport:
             active={str(k): int(v) for k, v in data["active"].items()},
             latency=LatencyHistogram({int(k): int(v) for k, v in data["latency"].items()}),
             done=bool(data.get("done", False)),
+            first_token=LatencyHistogram(
+                {int(k): int(v) for k, v in (data.get("first_token") or {}).items()}),
         )
 
 
@@ -116,4 +131,17 @@ def merge_reports(reports: list[ProgressReport]) -> ProgressReport:
         for tier, n in r.active.items():
             total.active[tier] = total.active.get(tier, 0) + n
         total.latency.merge(r.latency)
+        total.first_token.merge(r.first_token)
+    return total
+
+
+def kind_histogram(reports: list[ProgressReport], kind: str) -> LatencyHistogram:
+    """One kind's latencies over ``reports``: ``"http"`` (HTTP workers' requests) or
+    ``"ws_first_token"`` (swarm shards' times to first token)."""
+    total = LatencyHistogram()
+    for r in reports:
+        if kind == "http" and r.source == "http":
+            total.merge(r.latency)
+        elif kind == "ws_first_token" and r.source == "ws":
+            total.merge(r.first_token)
     return total

@@ -13,13 +13,23 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reports import render_all
+from reports.load import load_report_data
+from reports.render import render_data
 from scenarios.record import RunLayout, RunStatus
 from scenarios.runner import RunOutcome, RunRequest, run_scenario
+from slo.alert_history import (
+    ALERTS_JSON,
+    AlertRecord,
+    firings_from_range,
+    rule_infos,
+    write_alert_record,
+)
+from slo.alerts import AlertPlan, build_rules
+from slo.claims import Readiness
 from slo.evaluate_run import CATALOG_DIR, DEFAULT_SLO, EvaluateOutcome, EvaluateRequest, evaluate_run
 from slo.server import ServerRecord
 from slo.sources import LocalPrometheus, PrometheusSource, ScrapeSource, Window
-from slo.spec.load import load_slo
+from slo.spec.load import SloSpec, load_slo
 from slo.spec.model import CrossCheckConfig
 from slogate.errors import EXIT_INCOMPLETE, HarnessError
 
@@ -50,6 +60,8 @@ class PipelineOutcome:
     reports: dict[str, Path] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     exit_code: int = EXIT_INCOMPLETE
+    readiness: Readiness | None = None
+    """The readiness decision the reports show (None when nothing was judged)."""
 
 
 class _Captured:
@@ -65,9 +77,12 @@ class _Captured:
 class MetricsObserver:
     """Measures the target's own metrics around the load (runner hook, see TargetObserver)."""
 
-    def __init__(self, config: CrossCheckConfig, prometheus: str | None) -> None:
+    def __init__(self, config: CrossCheckConfig, prometheus: str | None,
+                 alerts: AlertPlan | None = None) -> None:
         self.config = config
         self.prometheus = prometheus
+        self.alerts = alerts  # burn-rate rules for a local Prometheus (slo.alerts)
+        self._run_dir: Path | None = None
         self.record: ServerRecord | None = None
         self.error: str | None = None
         self._scrape: ScrapeSource | None = None
@@ -88,7 +103,9 @@ class MetricsObserver:
             return
         prometheus_url = self.prometheus
         if self.prometheus == "local":
-            self._local = LocalPrometheus(run_dir, url).start()
+            self._run_dir = run_dir
+            self._local = LocalPrometheus(run_dir, url, rule_files=self._rule_files(run_dir))
+            self._local.start()
             self._local.wait_until_scraped()
             prometheus_url = self._local.url
         self._source = PrometheusSource(prometheus_url)
@@ -107,8 +124,34 @@ class MetricsObserver:
                 self.record = self._scrape.measure(self.config, window)
             elif self._source is not None:
                 self.record = self._source.measure(self.config, window)
+                self._record_alerts(window)
         except HarnessError as exc:  # a cross-check that cannot run is a finding, not a crash
             self.error = str(exc)
+
+    def _rule_files(self, run_dir: Path) -> tuple[Path, ...]:
+        if self.alerts is None:
+            return ()
+        path = run_dir / "prometheus" / "slogate-alerts.rules.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.alerts.rules_yaml(), encoding="utf-8")
+        return (path,)
+
+    def _record_alerts(self, window: Window) -> None:
+        """What the loaded burn-rate rules did over the run -> alerts.json (docs/slo.md)."""
+        if self.alerts is None or self._source is None or self._run_dir is None:
+            return
+        end = window.end + self._source.scrape_interval_s
+        notes: list[str] = []
+        try:
+            result = self._source.range_query('ALERTS{alertstate="firing"}', window.start, end)
+        except HarnessError as exc:  # the cross-check stands; the alerts are unknown
+            result, notes = [], [f"the alerts could not be read: {exc}"]
+        write_alert_record(AlertRecord(
+            url=self._source.url, start=window.start, end=end,
+            duration_s=self.alerts.duration_s, rules_file="prometheus/slogate-alerts.rules.yml",
+            rules=rule_infos(self.alerts), firings=firings_from_range(result, 1.0, end),
+            notes=notes,
+        ), self._run_dir / ALERTS_JSON)
 
     def close(self) -> None:
         if self._local is not None:
@@ -123,7 +166,9 @@ def run_pipeline(request: PipelineRequest) -> PipelineOutcome:
     slo_path = request.slo_path or _scenario_slo(request.run)
     observer: MetricsObserver | None = None
     if request.cross_check:
-        observer = MetricsObserver(load_slo(slo_path).cross_check, request.prometheus)
+        spec = load_slo(slo_path)
+        observer = MetricsObserver(spec.cross_check, request.prometheus,
+                                   _alert_plan(spec, request))
     outcome = run_scenario(_with_observer(request.run, observer))
     notes: list[str] = []
     if observer is not None and observer.error:
@@ -138,9 +183,14 @@ def run_pipeline(request: PipelineRequest) -> PipelineOutcome:
     ) if _has_samples(outcome) else None
     if evaluation is None:
         notes.append("no samples were recorded, so nothing could be judged")
-    reports = render_all(outcome.run_dir, request.formats) if evaluation is not None else {}
+    reports: dict[str, Path] = {}
+    readiness: Readiness | None = None
+    if evaluation is not None:  # loaded once: the reports and the terminal summary agree
+        data = load_report_data(outcome.run_dir)
+        reports = render_data(data, request.formats, "sre", outcome.run_dir)
+        readiness = data.readiness
     code = EXIT_INCOMPLETE if not outcome.ok or evaluation is None else evaluation.exit_code
-    return PipelineOutcome(outcome, evaluation, reports, tuple(notes), code)
+    return PipelineOutcome(outcome, evaluation, reports, tuple(notes), code, readiness)
 
 
 def _scenario_slo(run: RunRequest) -> Path:
@@ -151,6 +201,17 @@ def _scenario_slo(run: RunRequest) -> Path:
         return run.scenario.slo_path
     embedded = run.target is None and run.scenario.scenario.target == "embedded"
     return DEFAULT_SLO if embedded else CATALOG_DIR / "http.yaml"
+
+
+def _alert_plan(spec: SloSpec, request: PipelineRequest) -> AlertPlan | None:
+    """Burn-rate rules for the local Prometheus, windows scaled to the judged run (the
+    load after warm-up) exactly as ``slogate evaluate`` scales its replay."""
+    if request.prometheus != "local":
+        return None
+    scenario = request.run.scenario.scenario
+    load_s = request.run.duration_s or scenario.total_duration()
+    plan = build_rules(spec, duration_s=max(1.0, load_s - scenario.warmup))
+    return plan if plan.objectives else None
 
 
 def _with_observer(run: RunRequest, observer: MetricsObserver | None) -> RunRequest:

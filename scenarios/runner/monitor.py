@@ -87,6 +87,8 @@ class Monitor:
             schedule_slips=merged.schedule_slips,
             http_users=self.tracker.active("http"),
             ws_sessions=self.tracker.active("ws"),
+            http_p95_ms=self.tracker.histogram("http").quantile(0.95),
+            ws_first_token_p95_ms=self.tracker.histogram("ws_first_token").quantile(0.95),
         )
 
     def flush(self) -> None:

@@ -22,8 +22,10 @@ class RunProgress:
     """A live view of the run, sent to the progress callback about twice a second.
 
     ``phase`` is one of ``starting`` (target start, provisioning, worker start-up),
-    ``running`` and ``stopping``. Counters are cumulative since load started; ``p95_ms``
-    is over everything so far (a bucket bound, within 5 %), ``None`` before any sample.
+    ``running`` and ``stopping``. Counters are cumulative since load started. Latencies so
+    far are bucket bounds (within 5 %), ``None`` before any sample: ``http_p95_ms`` over HTTP
+    requests, ``ws_first_token_p95_ms`` over WebSocket times to first token; ``p95_ms``
+    mixes every operation (HTTP and whole WebSocket messages) and is not shown.
     """
 
     phase: str
@@ -37,6 +39,8 @@ class RunProgress:
     http_users: Mapping[str, int] = field(default_factory=dict)
     ws_sessions: Mapping[str, int] = field(default_factory=dict)
     message: str = ""
+    http_p95_ms: float | None = None
+    ws_first_token_p95_ms: float | None = None
 
     @property
     def remaining_s(self) -> float:

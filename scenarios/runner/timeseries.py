@@ -6,8 +6,10 @@ that second alone, and summing a column over rows gives the run's total. Columns
 (documented in docs/scenarios.md):
 
 ``ts`` (epoch s), ``elapsed_s``, ``http_users``, ``ws_sessions``, ``http_users_<tier>``,
-``ws_sessions_<tier>``, ``operations_per_s``, ``errors_per_s``, ``p95_ms`` (this second,
-null if no operation completed), ``schedule_slips`` (cumulative), ``target_cpu_percent``,
+``ws_sessions_<tier>``, ``operations_per_s``, ``errors_per_s``, ``http_p95_ms`` and
+``ws_first_token_p95_ms`` (this second, per kind, null if none completed), ``p95_ms`` (this
+second, every operation the workers report mixed: HTTP requests and whole WebSocket
+messages; prefer the per-kind columns), ``schedule_slips`` (cumulative), ``target_cpu_percent``,
 ``target_rss_bytes``, ``open_connections``, ``generator_cpu_percent``,
 ``generator_rss_bytes`` — null where the source could not say, never a made-up zero.
 """
@@ -21,7 +23,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scenarios.progress import LatencyHistogram, ProgressReport, merge_reports
+from scenarios.progress import (
+    LIVE_KINDS,
+    LatencyHistogram,
+    ProgressReport,
+    kind_histogram,
+    merge_reports,
+)
 from scenarios.runner.resources import ResourceSample
 
 __all__ = ["ProgressTracker", "TimeseriesRecorder", "tier_column"]
@@ -52,6 +60,10 @@ class ProgressTracker:
     def merged(self) -> ProgressReport:
         return merge_reports(list(self._latest.values()))
 
+    def histogram(self, kind: str) -> LatencyHistogram:
+        """Latencies of one kind so far (see :func:`scenarios.progress.kind_histogram`)."""
+        return kind_histogram(list(self._latest.values()), kind)
+
     def active(self, source: str) -> dict[str, int]:
         """Tier -> live users (``source="http"``) or sessions (``"ws"``), summed over workers."""
         out: dict[str, int] = {}
@@ -71,6 +83,7 @@ class TimeseriesRecorder:
         self._prev_ops = 0
         self._prev_errors = 0
         self._prev_hist: dict[int, int] = {}
+        self._prev_kind: dict[str, dict[int, int]] = {}
         self._prev_elapsed: float | None = None
 
     def __len__(self) -> int:
@@ -103,6 +116,7 @@ class TimeseriesRecorder:
             "operations_per_s": max(0, merged.operations - self._prev_ops) / dt,
             "errors_per_s": max(0, merged.errors - self._prev_errors) / dt,
             "p95_ms": interval.quantile(0.95),
+            **{f"{kind}_p95_ms": self._kind_p95(tracker, kind) for kind in LIVE_KINDS},
             "schedule_slips": merged.schedule_slips,
             "target_cpu_percent": target.cpu_percent,
             "target_rss_bytes": target.rss_bytes,
@@ -122,6 +136,15 @@ class TimeseriesRecorder:
         self._prev_elapsed = elapsed_s
         return row
 
+    def _kind_p95(self, tracker: ProgressTracker, kind: str) -> float | None:
+        """p95 of one kind over this tick alone (cumulative counts minus the last tick's)."""
+        now = tracker.histogram(kind).counts
+        prev = self._prev_kind.get(kind, {})
+        self._prev_kind[kind] = dict(now)
+        return LatencyHistogram(
+            {i: c - prev.get(i, 0) for i, c in now.items() if c > prev.get(i, 0)}
+        ).quantile(0.95)
+
     def table(self) -> pa.Table:
         fields = [
             pa.field("ts", pa.float64()),
@@ -135,6 +158,8 @@ class TimeseriesRecorder:
             pa.field("operations_per_s", pa.float64()),
             pa.field("errors_per_s", pa.float64()),
             pa.field("p95_ms", pa.float64()),
+            pa.field("http_p95_ms", pa.float64()),
+            pa.field("ws_first_token_p95_ms", pa.float64()),
             pa.field("schedule_slips", pa.int64()),
             pa.field("target_cpu_percent", pa.float64()),
             pa.field("target_rss_bytes", pa.int64()),

@@ -111,6 +111,7 @@ class ShardEngine:
         self.slips = 0
         self.active: dict[str, int] = {g.tier: 0 for g in plan.groups}
         self.latency = LatencyHistogram()
+        self.first_token = LatencyHistogram()  # the live WS figure (first token, not message)
         self.finished = False
         self._pending = SampleColumns()  # samples not yet handed to the writer
         self._deadlines: dict[int, list[Session]] = {}  # tick -> sessions expecting a reply
@@ -128,6 +129,7 @@ class ShardEngine:
             worker=self.worker, source="ws", t=time.time(), operations=self.operations,
             errors=self.errors, schedule_slips=self.slips, active=dict(self.active),
             latency=LatencyHistogram(dict(self.latency.counts)), done=self.finished,
+            first_token=LatencyHistogram(dict(self.first_token.counts)),
         )  # fmt: skip
 
     # -- running -----------------------------------------------------------------------------
@@ -312,8 +314,9 @@ class ShardEngine:
         self.latency.add(latency_ms)
         row = self._row
         if ok and s.t_first:
-            row(ts, intended, (s.t_first - t_send) * 1000.0, _FIRST_TOKEN, rt, True, _ANSWERED,
-                "", 0)  # fmt: skip
+            first_ms = (s.t_first - t_send) * 1000.0
+            self.first_token.add(first_ms)
+            row(ts, intended, first_ms, _FIRST_TOKEN, rt, True, _ANSWERED, "", 0)
         elif not ok:
             self.errors += 1
         row(ts, intended, latency_ms, _MESSAGE, rt, ok, status, error, s.nbytes)

@@ -13,6 +13,8 @@ Thresholds, and why:
   then include its own queueing, not only the target's (PERFORMANCE-NOTES.md).
 - *host saturated*: generator plus target at >= 90 % of all cores for >= 20 % of the time.
 - *possible leak* without a memory objective: RSS slope > 1 MB/min over >= 5 min.
+- *cross-check*: a count mismatch or a client faster than the server is high (impossible
+  on an honest target); a client slower than the measured overhead allows is medium.
 """
 
 from __future__ import annotations
@@ -137,9 +139,25 @@ def _cross_check_risks(ev: Evidence) -> list[Risk]:
     findings = ev.verdict.cross_check.get("findings") or []
     out = []
     for f in findings if isinstance(findings, list) else []:
-        out.append(Risk("medium", "cross_check", "Cross-check disagreement", _finding_text(f),
-                        "cross-check"))
+        severity, title = _cross_check_severity(f)
+        out.append(Risk(severity, "cross_check", title, _finding_text(f), "cross-check"))
     return out
+
+
+def _cross_check_severity(finding: Any) -> tuple[Severity, str]:
+    """Counts that do not reconcile and a client faster than the server are impossible on an
+    honest target (high); a client slower than the measured overhead allows is medium; one
+    judged without a known tolerance is low (docs/slo.md, "Cross-check")."""
+    kind = finding.get("kind") if isinstance(finding, dict) else None
+    if kind == "count_mismatch":
+        return "high", "Target metrics miscount requests"
+    if kind == "client_faster":
+        return "high", "Target metrics over-time requests"
+    if kind == "client_slower":
+        if finding.get("tolerance_source"):
+            return "medium", "Client slower than the target's metrics allow"
+        return "low", "Client slower than the target's bucket (no tolerance known)"
+    return "medium", "Cross-check disagreement"
 
 
 def _finding_text(finding: Any) -> str:

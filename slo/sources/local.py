@@ -75,6 +75,7 @@ class LocalPrometheus:
         metrics_path: str = "/metrics",
         startup_timeout_s: float = 30.0,
         binary: str | None = None,
+        rule_files: tuple[Path, ...] = (),
     ) -> None:
         self.dir = Path(run_dir) / "prometheus"
         self.target = _loopback(target_url)
@@ -84,13 +85,18 @@ class LocalPrometheus:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.rule_files = tuple(Path(f).resolve() for f in rule_files)
 
     scrape_interval_s = 1.0
 
     def config_text(self) -> str:
+        """Scrape and evaluate every second; the rule files (SLO burn-rate alerts, see
+        :mod:`slo.alerts`) are loaded when given."""
+        rules = "".join(f"  - '{f}'\n" for f in self.rule_files)
         return (
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-            "scrape_configs:\n  - job_name: target\n"
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+            + (f"rule_files:\n{rules}" if rules else "")
+            + "scrape_configs:\n  - job_name: target\n"
             f"    metrics_path: {self.metrics_path}\n"
             f"    static_configs:\n      - targets: ['{self.target}']\n"
         )

@@ -125,6 +125,16 @@ class PrometheusSource:
             for (name, labels), v in sorted(series.items()) if v
         ]
 
+    def range_query(self, query: str, start: float, end: float,
+                    step_s: float = 1.0) -> list[dict[str, Any]]:
+        """``query`` over ``[start, end]`` at ``step_s``: Prometheus's matrix result."""
+        try:
+            return list(self._prom.custom_query_range(
+                query, datetime.fromtimestamp(start, UTC),
+                datetime.fromtimestamp(max(end, start + step_s), UTC), f"{step_s:g}s"))
+        except self._errors as exc:
+            raise SourceError(f"Prometheus at {self.url} failed a range query: {exc}") from exc
+
     def wait_for_scrape_after(self, end: float) -> list[str]:
         """Poll until some target was scraped after ``end``; a note if it never was."""
         deadline = self._clock() + self.scrape_wait_s

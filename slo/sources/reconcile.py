@@ -9,11 +9,21 @@ Two questions, each answered with numbers (a disagreement is a finding, never a 
    have seen them. Server operations the client never used (e.g. provisioning) are listed
    as ``server_only``, not as mismatches.
 2. **Latency.** Per operation, the server histogram's p95/p99 (PromQL ``histogram_quantile``)
-   against the client's exact nearest-rank value, judged against the bounds of the bucket
-   that holds the server's estimate: inside the bucket -> ``agree``; above it ->
-   ``client_slower`` (time spent outside the handler: network, accept queue, a saturated
-   generator); below it -> ``client_faster`` (the client cannot be faster than the server
-   measured: a clock or a labelling problem).
+   against the client's exact nearest-rank value, judged as the physics allows. Every
+   request's client time contains its server time, so every client quantile is at least
+   the server's: below the bucket that holds the server's estimate -> ``client_faster``, an
+   impossible result (the server over-times, or clocks/labels are wrong), always a finding.
+   Inside the bucket -> ``agree``. Above it by at most the tolerance -> ``overhead`` (time
+   outside the handler: connection, parsing, loopback, the generator's own scheduling -- not
+   a finding); above by more -> ``client_slower``, a finding (the server under-times, or
+   something outside the handler is slow).
+
+   The upper bound is the SLO file's ``cross_check.latency_tolerance_ms`` above the
+   server's bucket when set; else it is *measured* by the run on the calibration operation
+   (``GET /healthz`` by default, a handler that does almost nothing, so its client time
+   bounds the overhead): by the union bound, client p95 <= server p97.5 + overhead p97.5
+   (p99: both at p99.5), no independence assumed. With neither, a ``client_slower`` finding
+   says the tolerance is unknown (low severity in the report).
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ import fnmatch
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -142,51 +152,153 @@ def _merge(histograms: list[HistogramDelta]) -> tuple[list[float], list[float]]:
     return bounds, [by_le[b] for b in bounds]
 
 
+TAIL_EVENTS: Final = 10
+"""A quantile is compared only when at least this many requests lie above it (p95: 200
+requests, p99: 1,000): a tail of two or three requests says more about them than about the
+target or the harness."""
+AFTER_RESPONSE_MS: Final = 1.0
+AFTER_RESPONSE_SHARE: Final = 0.05
+"""Slack below the server's bucket: the server's clock stops when the app returns, which may
+be a little after the last byte left (dependency teardown, background work), so a client
+value at most 1 ms + 5 % under the bucket is not yet impossible. A bucket is 20 % wide."""
+CALIBRATION_MIN_EVENTS: Final = 20
+"""Client requests (and server observations) the calibration operation needs: the smoke
+scenario sends about a hundred health checks."""
+
+
+def split(q: float) -> float:
+    """The quantile each of two parts is taken at so that their error shares add up to ``q``'s:
+    ``(1 - q1) + (1 - q2) = 1 - q`` with ``q1 = q2`` (p95 -> p97.5, p99 -> p99.5)."""
+    return (1.0 + q) / 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """One operation at one quantile: the server's bucket, the client's exact value, and
+    the server's bucket upper bound and the client's value at the split quantile."""
+
+    op: str
+    q: float
+    estimate: float | None  # seconds
+    lo_ms: float
+    hi_ms: float
+    hi_split_ms: float
+    client_ms: float
+    client_split_ms: float
+    client_events: int
+    server_events: float
+
+
 def _quantiles(
     samples: SampleColumns, http: np.ndarray, keys: list[str], record: ServerRecord,
     config: CrossCheckConfig, findings: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
+    points = _points(samples, http, keys, record, config)
+    overhead, source = _overhead(points, config)
+    out = []
+    for point in points:
+        events = min(point.client_events, point.server_events)
+        if events < config.min_events or events * (1.0 - point.q) < TAIL_EVENTS:
+            continue  # measured for calibration only, or a tail of a handful of requests
+        out.append(_judge(point, overhead.get(point.q), source, config, findings))
+    return out
+
+
+def _points(
+    samples: SampleColumns, http: np.ndarray, keys: list[str], record: ServerRecord,
+    config: CrossCheckConfig,
+) -> list[_Point]:
     assert samples.latency_ms is not None
     by_op: dict[str, list[HistogramDelta]] = defaultdict(list)
     for h in record.histograms:
         op = _server_op(h.labels, config) if h.name == config.latency_histogram else None
         if op is not None:
             by_op[op].append(h)
+    calibration = operation_key(config.calibration_operation or "")
     codes = samples.categorical("name").codes
     out = []
     for op, series in sorted(by_op.items()):
+        need = CALIBRATION_MIN_EVENTS if op == calibration else config.min_events
         wanted = [i for i, k in enumerate(keys) if k == op]
-        mask = http & np.isin(codes, wanted)
-        client = samples.latency_ms[mask]
+        client = samples.latency_ms[http & np.isin(codes, wanted)]
         bounds, counts = _merge(series)
-        if client.size < config.min_events or not counts or counts[-1] < config.min_events:
+        if client.size < need or not counts or counts[-1] < need:
             continue
         for q in QUANTILES:
-            out.append(_compare(op, q, client, bounds, counts, findings))
+            estimate = histogram_quantile(q, bounds, counts)
+            lo, hi = _bucket(bounds, estimate)
+            _, hi_split = _bucket(bounds, histogram_quantile(split(q), bounds, counts))
+            exact, exact_split = (float(v) for v in percentiles(client, [q * 100,
+                                                                         split(q) * 100]))
+            out.append(_Point(op, q, estimate, lo, hi, hi_split, exact, exact_split,
+                              int(client.size), counts[-1]))
     return out
 
 
-def _compare(
-    op: str, q: float, client: np.ndarray, bounds: list[float], counts: list[float],
+def _bucket(bounds: list[float], estimate: float | None) -> tuple[float, float]:
+    """Bounds (ms) of the bucket holding a ``histogram_quantile`` estimate (seconds)."""
+    finite = [b for b in bounds if b != float("inf")]
+    hi = next((b for b in finite if estimate is not None and b >= estimate), finite[-1])
+    return max([0.0, *[b for b in finite if b < hi]]) * 1000, hi * 1000
+
+
+def _overhead(points: list[_Point], config: CrossCheckConfig) -> tuple[dict[float, float], str]:
+    """Time outside the handler per quantile, and where it came from ("" unknown).
+
+    Measured: the calibration operation's client value at the split quantile. Its handler
+    does almost nothing, so its client time bounds the overhead from above (a client time is
+    handler time plus overhead, and handler time >= 0).
+    """
+    if config.latency_tolerance_ms is not None:
+        return dict.fromkeys(QUANTILES, config.latency_tolerance_ms), "the SLO file"
+    calibration = operation_key(config.calibration_operation or "")
+    gaps = {p.q: p.client_split_ms for p in points if p.op == calibration}
+    return (gaps, f"measured on {config.calibration_operation}") if gaps else ({}, "")
+
+
+def _judge(
+    p: _Point, overhead: float | None, source: str, config: CrossCheckConfig,
     findings: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    estimate = histogram_quantile(q, bounds, counts)
-    exact = float(percentiles(client, [q * 100])[0])
-    finite = [b for b in bounds if b != float("inf")]
-    hi_s = next((b for b in finite if estimate is not None and b >= estimate), finite[-1])
-    lo_s = max([0.0, *[b for b in finite if b < hi_s]])
-    lo, hi = lo_s * 1000, hi_s * 1000
-    verdict = "agree" if lo <= exact <= hi else "client_slower" if exact > hi else "client_faster"
-    row = {"operation": op, "quantile": q, "server_ms": None if estimate is None else
-           estimate * 1000, "bucket_ms": [lo, hi], "client_ms": exact, "verdict": verdict,
-           "client_events": int(client.size), "server_events": counts[-1]}
-    if verdict != "agree":
+    """Lower bound: a client quantile is at least the server's (each request's client time
+    contains its server time). Upper bound (measured): by the union bound,
+    P(server + overhead > s + o) <= P(server > s) + P(overhead > o), so the client's q-quantile
+    is at most the server's split quantile plus the overhead's split quantile. With the SLO
+    file's tolerance: the server's bucket plus that tolerance."""
+    lo, hi, exact = p.lo_ms, p.hi_ms, p.client_ms
+    upper = None
+    if overhead is not None:
+        upper = (hi if config.latency_tolerance_ms is not None else p.hi_split_ms) + overhead
+    if exact < lo - AFTER_RESPONSE_MS - AFTER_RESPONSE_SHARE * lo:
+        verdict = "client_faster"
+    elif exact < lo:
+        verdict = "agree"  # within the after-response slack (constants above)
+    elif exact <= hi:
+        verdict = "agree"
+    elif upper is not None and exact <= upper:
+        verdict = "overhead"
+    else:
+        verdict = "client_slower"
+    row = {"operation": p.op, "quantile": p.q, "server_ms": None if p.estimate is None else
+           p.estimate * 1000, "bucket_ms": [lo, hi], "client_ms": exact, "verdict": verdict,
+           "overhead_ms": overhead, "upper_ms": upper, "client_events": p.client_events,
+           "server_events": p.server_events}
+    if verdict in ("client_faster", "client_slower"):
         gap = exact - hi if verdict == "client_slower" else lo - exact
+        if verdict == "client_faster":
+            why = ("impossible: every request's client time contains its server time, so the "
+                   "server over-times it or clocks or labels disagree")
+        elif upper is None:
+            why = ("no tolerance known: set cross_check.latency_tolerance_ms or send "
+                   "the calibration operation")
+        else:
+            why = f"beyond the {upper:.1f} ms that server time plus overhead ({source}) allow"
         findings.append({
-            "kind": verdict, "operation": op, "quantile": q, "client_ms": exact,
-            "bucket_ms": [lo, hi], "gap_ms": gap,
-            "message": f"{op} p{q * 100:g}: client {exact:.1f} ms is "
+            "kind": verdict, "operation": p.op, "quantile": p.q, "client_ms": exact,
+            "bucket_ms": [lo, hi], "gap_ms": gap, "upper_ms": upper, "overhead_ms": overhead,
+            "tolerance_source": source or None,
+            "message": f"{p.op} p{p.q * 100:g}: client {exact:.1f} ms is "
                        f"{'above' if verdict == 'client_slower' else 'below'} the server's "
-                       f"bucket {lo:.1f}..{hi:.1f} ms by {gap:.1f} ms",
+                       f"bucket {lo:.1f}..{hi:.1f} ms by {gap:.1f} ms; {why}",
         })
     return row

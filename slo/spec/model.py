@@ -372,6 +372,13 @@ class CrossCheckConfig(_Frozen):
     """Server operations (globs) that are not load: the scrapes of /metrics themselves."""
     min_events: int = Field(default=100, ge=1)
     """Requests an operation needs before its quantiles are compared."""
+    latency_tolerance_ms: float | None = Field(default=None, ge=0)
+    """How far the client's p95/p99 may lie *above* the server's bucket before it is a
+    finding (time outside the handler: connection, parsing, loopback, the generator). Unset:
+    measured by the run on ``calibration_operation``."""
+    calibration_operation: str | None = "GET /healthz"
+    """An operation that does almost nothing in its handler: its client-server gap at each
+    quantile is the run's measured overhead (the tolerance when none is set)."""
 
 
 def _check_warn(

@@ -18,11 +18,12 @@ from rich.live import Live
 from rich.table import Table
 
 from scenarios.runner import RunProgress, RunRequest
-from scenarios.spec import default_scenario_path, load_scenario, parse_duration
+from scenarios.spec import CATALOG_DIR, default_scenario_path, load_scenario, parse_duration
+from slo.claims import ClaimStatus, Readiness
 from slogate.errors import RunIncompleteError, UsageError
 from slogate.pipeline import PipelineOutcome, PipelineRequest, run_pipeline
 
-__all__ = ["add_parser", "print_summary", "run"]
+__all__ = ["add_parser", "print_summary", "readiness_lines", "run", "scenario_path"]
 
 _DESCRIPTION = """\
 Run a load scenario against a target and write a run record (run.json, samples/,
@@ -48,8 +49,12 @@ exit codes: 0 every objective passed (or warned), 1 an objective failed, 2 bad s
 or SLO file or flags (the message names file, line and field), 3 target unreachable or
 refused, the run was aborted, or there was too little data to judge.
 
+At the end it prints the readiness decision (GO / NO-GO), the score, how many of the 13
+claims were not verified, and the command that verifies them (slogate run readiness).
+
 examples:
   slogate run
+  slogate run readiness          (scenarios/catalog/readiness.yaml, by name)
   slogate run scenarios/catalog/spike.yaml --release v1.4.0
   slogate run scenarios/catalog/generic-http.yaml --target http://127.0.0.1:8080 --duration 20s
 """
@@ -70,7 +75,8 @@ def add_parser(
         nargs="?",
         type=Path,
         metavar="SCENARIO",
-        help="scenario YAML file (default: the shipped smoke scenario, scenarios/catalog/smoke.yaml)",
+        help="scenario YAML file, or the name of a shipped one (smoke, soak, readiness ...; "
+        "default: the smoke scenario, scenarios/catalog/smoke.yaml)",
     )
     parser.add_argument(
         "--target",
@@ -136,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--duration {args.duration!r}: {exc}") from exc
         if duration_s <= 0:
             raise UsageError("--duration must be more than 0 seconds")
-    loaded = load_scenario(args.scenario if args.scenario is not None else default_scenario_path())
+    loaded = load_scenario(scenario_path(args.scenario))
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     display = make_display(sys.stdout)
     with display:
@@ -166,6 +172,17 @@ def run(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def scenario_path(given: Path | None) -> Path:
+    """The file to run: the default smoke scenario, a path, or a catalog scenario's name
+    (``readiness`` -> scenarios/catalog/readiness.yaml) when no such file exists here."""
+    if given is None:
+        return default_scenario_path()
+    named = CATALOG_DIR / f"{given}.yaml"
+    if not given.exists() and given.suffix == "" and len(given.parts) == 1 and named.is_file():
+        return named
+    return given
+
+
 def print_summary(outcome: PipelineOutcome, stream: TextIO) -> None:
     """Where everything is, and the verdict in one line per objective."""
     run = outcome.run
@@ -183,6 +200,35 @@ def print_summary(outcome: PipelineOutcome, stream: TextIO) -> None:
                   f"(objective {result.threshold_text})", file=stream)
     for fmt, path in outcome.reports.items():
         print(f"report ({fmt}): {path}", file=stream)
+    if outcome.readiness is not None:
+        scenario = str(run.info.scenario.get("name") or "")
+        for line in readiness_lines(outcome.readiness, scenario):
+            print(line, file=stream)
+
+
+VERIFY_SCENARIO = "readiness"
+"""The catalog scenario (scenarios/catalog/readiness.yaml) that exercises every claim: soak,
+faults and a spike. ``slogate run readiness`` finds it by name."""
+
+
+def readiness_lines(readiness: Readiness, scenario: str) -> list[str]:
+    """The decision last, where a reader's eye lands: GO/NO-GO, the score, and what the run
+    did not verify, with the command that would."""
+    unverified = [c for c in readiness.claims if c.status is ClaimStatus.NOT_VERIFIED]
+    lines = [readiness.sentence,
+             f"readiness: {readiness.decision}, score {readiness.score:.0f} % "
+             f"({readiness.earned} of {readiness.total} weighted points); "
+             f"{readiness.count(ClaimStatus.PASSED)} of {len(readiness.claims)} claims passed, "
+             f"{readiness.count(ClaimStatus.FAILED)} failed, {len(unverified)} not verified"]
+    if unverified:
+        ids = ", ".join(str(c.claim.id) for c in unverified)
+        if scenario == VERIFY_SCENARIO:
+            lines.append(f"not verified: claims {ids} (this run did not exercise them; see "
+                         "the report's claims table for why)")
+        else:
+            lines.append(f"not verified: claims {ids}; to verify them: "
+                         f"slogate run {VERIFY_SCENARIO}")
+    return lines
 
 
 class _Display:
@@ -216,8 +262,14 @@ def _tiers(counts: dict[str, int] | object) -> str:
     return " ".join(f"{tier or 'all'}={n}" for tier, n in sorted(counts.items()))
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
 def _p95(progress: RunProgress) -> str:
-    return "-" if progress.p95_ms is None else f"{progress.p95_ms:.0f} ms"
+    """One figure per kind: an HTTP request and a WebSocket answer are not one population."""
+    return (f"http {_ms(progress.http_p95_ms)}, "
+            f"ws first token {_ms(progress.ws_first_token_p95_ms)}")
 
 
 class _LiveDisplay(_Display):

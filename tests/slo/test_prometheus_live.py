@@ -79,23 +79,25 @@ def test_counts_reconcile_exactly_then_a_mismatch_is_found(target: str, tmp_path
     run_dir = tmp_path / "run"
     with LocalPrometheus(run_dir, target) as prom:
         _window_start_after_a_scrape(prom)
-        _drive(target, run_dir, per_route=150)
+        _drive(target, run_dir, per_route=200)
         record = cross_check_run(run_dir, PrometheusSource(prom.url, scrape_wait_s=20))
         assert record.source == "prometheus" and record.notes == []
         rows = {(r["operation"], r["status"]): r for r in record.reconciliation}
         for name, _, status in REQUESTS:
             row = rows[(name, status)]
-            assert (row["client"], row["server"], row["category"]) == (150, 150, "match"), row
+            assert (row["client"], row["server"], row["category"]) == (200, 200, "match"), row
         counts = [f for f in record.findings if f["kind"] == "count_mismatch"]
         assert counts == [], counts
-        assert rows[("(all compared)", None)]["server"] == 450
-        # Latency: every compared quantile is judged against its bucket (client overhead on a
-        # busy 2-core machine may put the client above the server's bucket: a finding).
+        assert rows[("(all compared)", None)]["server"] == 600
+        # Latency: every p95 is judged against its bucket (200 requests per route: p99 would
+        # need 1,000, a tail of 10).
         assert {q["operation"] for q in record.quantiles} == {n for n, _, _ in REQUESTS}
         for q in record.quantiles:
             lo, hi = q["bucket_ms"]
             assert lo <= q["server_ms"] <= hi
-            assert q["verdict"] in ("agree", "client_slower")  # never faster than the server
+            # never faster than the server; above its bucket only as far as the overhead
+            # measured on GET /healthz allows (or a finding, on a very busy machine)
+            assert q["verdict"] in ("agree", "overhead", "client_slower")
 
         # The CLI path: slogate evaluate --prometheus URL cross-checks, then judges.
         slo = tmp_path / "slo.yaml"

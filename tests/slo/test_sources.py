@@ -168,3 +168,31 @@ def test_server_json_round_trip(tmp_path: Path) -> None:
     path = write_server_record(record, tmp_path / "server.json")
     assert '"+Inf"' in path.read_text()
     assert read_server_record(path) == record
+
+
+@pytest.mark.parametrize(("tolerance", "verdict"), [
+    pytest.param(150.0, "overhead", id="within_the_slo_tolerance"),
+    pytest.param(100.0, "client_slower", id="beyond_the_slo_tolerance"),
+])
+def test_slo_file_tolerance_bounds_the_client_above_the_bucket(tolerance: float,
+                                                               verdict: str) -> None:
+    slow = SampleColumns.from_arrow(samples_table(
+        300, name=["GET /v1/runs/{id}"] * 300, status=np.full(300, 200, dtype=np.int32),
+        latency_ms=np.full(300, 250.0)))
+    config = CrossCheckConfig(latency_tolerance_ms=tolerance)
+    check = reconcile(slow, _record(300, 0), config)
+    p95 = next(q for q in check.quantiles if q["quantile"] == 0.95)
+    assert p95["verdict"] == verdict and p95["upper_ms"] == pytest.approx(100.0 + tolerance)
+    # p99 is not compared: 300 requests leave 3 above it (a tail needs 10)
+    assert [q["quantile"] for q in check.quantiles] == [0.95]
+    assert [f["tolerance_source"] for f in check.findings] == (
+        ["the SLO file"] if verdict == "client_slower" else [])
+
+
+def test_client_below_the_bucket_is_impossible_whatever_the_tolerance() -> None:
+    fast = SampleColumns.from_arrow(samples_table(
+        300, name=["GET /v1/runs/{id}"] * 300, status=np.full(300, 200, dtype=np.int32),
+        latency_ms=np.full(300, 1.0)))
+    check = reconcile(fast, _record(300, 0), CrossCheckConfig(latency_tolerance_ms=1000.0))
+    assert {f["kind"] for f in check.findings} == {"client_faster"}
+    assert all("impossible" in f["message"] for f in check.findings)

@@ -198,15 +198,17 @@ def test_display_renders_progress_on_a_terminal_and_in_logs() -> None:
     from slogate.commands.run import _LineDisplay, _LiveDisplay
 
     p = RunProgress("running", 12.0, 45.0, operations=1200, errors=3, requests_per_s=98.5,
-                    p95_ms=41.2, http_users={"team": 4}, ws_sessions={"starter": 24, "team": 120})
+                    p95_ms=563.0, http_users={"team": 4}, ws_sessions={"starter": 24, "team": 120},
+                    http_p95_ms=8.4, ws_first_token_p95_ms=412.0)
     buf = io.StringIO()
     live = _LiveDisplay(Console(file=buf, force_terminal=True, width=100))
     with live:
         live.update(p)
     text = buf.getvalue()
-    for fragment in ("12 s elapsed, 33 s remaining", "98.5", "1200 (3 errors)", "41 ms",
-                     "starter=24 team=120", "team=4"):
+    for fragment in ("12 s elapsed, 33 s remaining", "98.5", "1200 (3 errors)",
+                     "http 8.4 ms, ws first token 412 ms", "starter=24 team=120", "team=4"):
         assert fragment in text
+    assert "563" not in text  # the mixed figure is never shown
     log = io.StringIO()
     lines = _LineDisplay(log, every_s=5.0)
     lines.update(RunProgress("starting", 0.0, 45.0, message="provisioning 8 tenants"))
@@ -215,3 +217,37 @@ def test_display_renders_progress_on_a_terminal_and_in_logs() -> None:
     out = log.getvalue().splitlines()
     assert out[0] == "[starting] provisioning 8 tenants"
     assert len(out) == 2 and out[1].startswith("[running] 12s/45s 98.5 req/s, 1200 ops, 3 errors")
+    assert "p95 http 8.4 ms, ws first token 412 ms" in out[1] and "563" not in out[1]
+
+
+def test_terminal_summary_says_what_a_go_did_not_verify() -> None:
+    from slo.claims import CLAIMS, ClaimResult, ClaimStatus, Readiness
+    from slogate.commands.run import readiness_lines
+
+    statuses = {3: ClaimStatus.NOT_VERIFIED, 4: ClaimStatus.NOT_VERIFIED, 9: ClaimStatus.FAILED}
+    claims = tuple(ClaimResult(c, statuses.get(c.id, ClaimStatus.PASSED), "-", "-", "-")
+                   for c in CLAIMS)
+    r = Readiness(True, "GO: all 5 critical claims passed.", 70.4, 19, 27, claims)
+    lines = readiness_lines(r, "smoke")
+    assert lines == [
+        "GO: all 5 critical claims passed.",
+        "readiness: GO, score 70 % (19 of 27 weighted points); 10 of 13 claims passed, "
+        "1 failed, 2 not verified",
+        "not verified: claims 3, 4; to verify them: slogate run readiness",
+    ]
+    # the readiness scenario itself: no command to suggest, the report says why
+    assert "slogate run" not in readiness_lines(r, "readiness")[-1]
+    done = tuple(ClaimResult(c, ClaimStatus.PASSED, "-", "-", "-") for c in CLAIMS)
+    assert len(readiness_lines(Readiness(True, "GO.", 100.0, 27, 27, done), "smoke")) == 2
+
+
+def test_a_catalog_scenario_runs_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scenarios.spec import CATALOG_DIR
+    from slogate.commands.run import scenario_path
+
+    monkeypatch.chdir(tmp_path)
+    assert scenario_path(Path("soak")) == CATALOG_DIR / "soak.yaml"
+    assert scenario_path(None) == CATALOG_DIR / "smoke.yaml"
+    (tmp_path / "soak").write_text("a local file wins")
+    assert scenario_path(Path("soak")) == Path("soak")
+    assert scenario_path(Path("no-such")) == Path("no-such")  # load_scenario names it

@@ -206,6 +206,35 @@ def test_timeseries_rows_are_per_second_differences() -> None:
     assert tracker.active("ws") == {}
 
 
+def test_timeseries_p95_per_kind_never_mixes_http_with_websocket() -> None:
+    """HTTP requests of ~8 ms and WebSocket first tokens of ~400 ms (whole messages ~600 ms):
+    each per-kind column is the bucket bound of numpy's p95 of that kind alone, this tick."""
+    rng = np.random.default_rng(11)
+    http = rng.lognormal(np.log(8.0), 0.2, 500)
+    first = rng.lognormal(np.log(400.0), 0.2, 300)
+    whole = first + 200.0
+    ws = _report(1, "ws", 1.0, 300, 0, list(whole), {"team": 5})
+    for v in first:
+        ws.first_token.add(v)
+    ws = ProgressReport.from_line(ws.to_line()) or ws  # survives the trip over stdout
+    tracker = ProgressTracker()
+    tracker.update([_report(0, "http", 1.0, 500, 0, list(http), {"team": 3}), ws])
+    rec = TimeseriesRecorder(["team"])
+    none = ResourceSample(None, None)
+    row = rec.add(ts=1.0, elapsed_s=1.0, tracker=tracker, target=none, generator=none,
+                  open_connections=None)
+    for column, values in (("http_p95_ms", http), ("ws_first_token_p95_ms", first)):
+        expected = np.percentile(values, 95, method="inverted_cdf")
+        assert row[column] / 1.05 <= expected <= row[column]
+    assert row["http_p95_ms"] < 20 < 300 < row["ws_first_token_p95_ms"]
+    # the next tick with nothing new has no per-kind p95 (null, never a stale value)
+    row = rec.add(ts=2.0, elapsed_s=2.0, tracker=tracker, target=none, generator=none,
+                  open_connections=None)
+    assert row["http_p95_ms"] is None and row["ws_first_token_p95_ms"] is None
+    table = rec.table()
+    assert {"http_p95_ms", "ws_first_token_p95_ms"} <= set(table.column_names)
+
+
 def test_timeseries_written_atomically(tmp_path: Path) -> None:
     rec = TimeseriesRecorder()
     rec.add(ts=1.0, elapsed_s=1.0, tracker=ProgressTracker(), target=ResourceSample(None, None),

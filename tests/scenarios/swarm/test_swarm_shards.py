@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scenarios.progress import ProgressReport, merge_reports
+from scenarios.progress import ProgressReport, kind_histogram, merge_reports
 from scenarios.record import RunLayout, finalize_stream, read_samples, read_stream
 from scenarios.swarm import SessionGroup, SwarmHandle, SwarmPlan, start_swarm
 
@@ -80,6 +80,11 @@ def test_two_shards_merge_exactly(slogate_server: MakeServer, tmp_path: Path) ->
     total = merge_reports(reports)
     assert total.operations == 48 and total.errors == 0
     assert total.latency.total == 48
+    # first tokens travel in their own histogram (the live WS figure), one per answered prompt
+    firsts = [r["latency_ms"] for r in rows if r["kind"] == "ws_first_token"]
+    assert total.first_token.total == len(firsts) == 48
+    assert total.first_token.quantile(0.95) == kind_histogram(reports, "ws_first_token").quantile(
+        0.95) and kind_histogram(reports, "http").total == 0
     # Shards run on uvloop, whose timers may fire a little early: never a send before its time.
     assert all(r["ts"] >= r["intended_ts"] - 0.001 for r in rows)
     # Both shards shared one ramp: ramp positions i connect at start + i / connect_rate.

@@ -105,6 +105,11 @@ CASES = [
     pytest.param(4, evidence(obj("cpu", "cpu", value=12.0, unit="%")), NV, id="4-12-not-loaded"),
     pytest.param(4, evidence(obj("cpu", "cpu", value=45.0, unit="%")), PASSED, id="4-45-boundary"),
     pytest.param(4, evidence(obj("cpu", "cpu", value=60.0, unit="%")), PASSED, id="4-60-boundary"),
+    pytest.param(4, evidence(timeseries=ts(target_cpu_mean=52.0)), PASSED,
+                 id="4-timeseries-52-no-objective"),
+    pytest.param(4, evidence(timeseries=ts(target_cpu_mean=75.0)), FAILED,
+                 id="4-timeseries-75-no-objective"),
+    pytest.param(4, evidence(timeseries=ts(target_cpu_mean=None)), NV, id="4-not-measured"),
     # claim 5: each tier at quota, held, within SLO
     pytest.param(5, evidence(*WS), PASSED, id="5-all-tiers-at-quota"),
     pytest.param(5, evidence(*WS, timeseries=ts(sessions_held_per_tier={**HELD_AT_QUOTA,
@@ -227,3 +232,32 @@ def test_warn_objective_passes_marginal() -> None:
 def test_failed_objective_is_named() -> None:
     result = judge_claim(3, evidence(obj("memory-leak", "memory_slope", F, 12.0)))
     assert "memory-leak" in result.evidence
+
+
+def test_claim4_reads_cpu_from_timeseries_when_no_objective_measures_it(tmp_path: Any) -> None:
+    """A run record whose SLO file has no cpu objective but whose timeseries holds target CPU:
+    claim 4 gives the mean after warm-up (numpy on the same rows), never "not measured"."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from scenarios.record import RunLayout
+    from slo.claims.gather import gather_evidence
+    from slo.verdict import read_verdict, write_verdict
+    from tests.reports.builders import build_run
+
+    run_dir = build_run(Path(tmp_path) / "r", "mixed")
+    layout = RunLayout(run_dir)
+    verdict = read_verdict(layout.verdict_json)
+    write_verdict(replace(verdict, objectives=tuple(o for o in verdict.objectives
+                                                    if o.sli != "cpu")), layout.verdict_json)
+    ev = gather_evidence(run_dir)
+    table = pq.read_table(layout.timeseries).to_pandas()
+    info = layout.read_info()
+    judged = table[table["ts"] >= info.model_extra["load_started_at"] + info.warmup_s]
+    expected = float(judged["target_cpu_percent"].mean())
+    result = judge_claim(4, ev)
+    assert result.value == pytest.approx(expected)
+    assert "not measured" not in result.evidence
+    assert result.measured == f"mean {expected:.1f} %"
+    assert result.status is PASSED  # 50 + (t % 7) averages 53 % over 110 s after warm-up
