@@ -97,8 +97,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400:
             # FastAPI's "There was an error parsing the body" (e.g. bytes that are not UTF-8):
             # the same 422 any other undecodable JSON body gets, as documented.
+            message = f"{exc.detail}; send a UTF-8 JSON document"
             return JSONResponse(
-                {"error": "invalid_request", "detail": f"body: {exc.detail}; send a UTF-8 JSON document"},
+                {
+                    "error": "invalid_request",
+                    "detail": f"body: {message}",
+                    "errors": [{"loc": ["body"], "msg": message, "type": "json_invalid"}],
+                },
                 status_code=422,
             )
         code = {404: "not_found"}.get(exc.status_code, "http_error")

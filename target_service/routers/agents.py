@@ -79,7 +79,7 @@ async def list_agents(
     return AgentPage(items=[AgentOut.model_validate(a) for a in rows], next_cursor=next_cursor)
 
 
-@router.get("/{agent_id}", response_model=AgentOut, operation_id="getAgent", responses=errors(*AUTH, 404))
+@router.get("/{agent_id}", response_model=AgentOut, operation_id="getAgent", responses=errors(*AUTH, 404, 422))
 async def get_agent(agent_id: str, principal: Reader, session: TenantDB) -> Agent:
     return await _agent(session, principal, agent_id)
 
@@ -97,7 +97,7 @@ async def update_agent(agent_id: str, body: AgentUpdate, principal: Writer, sess
     return agent
 
 
-@router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent", responses=errors(*AUTH, 404))
+@router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent", responses=errors(*AUTH, 404, 422))
 async def delete_agent(agent_id: str, principal: Writer, session: TenantDB) -> Response:
     await _agent(session, principal, agent_id)
     await session.execute(delete(Agent).where(Agent.id == agent_id, Agent.tenant_id == principal.tenant_id))

@@ -117,7 +117,7 @@ async def list_runs(
     return RunPage(items=[RunOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=errors(*AUTH, 404))
+@router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=errors(*AUTH, 404, 422))
 async def get_run(run_id: str, principal: Reader, session: TenantDB) -> Run:
     run = await session.scalar(select(Run).where(Run.id == run_id, Run.tenant_id == principal.tenant_id))
     if run is None:

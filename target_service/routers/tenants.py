@@ -72,7 +72,7 @@ async def create_tenant(body: TenantCreate, principal: PlatformAdmin, state: Sta
     return tenant
 
 
-@router.get("/{tenant_id}", response_model=TenantOut, operation_id="getTenant", responses=errors(*AUTH, 404))
+@router.get("/{tenant_id}", response_model=TenantOut, operation_id="getTenant", responses=errors(*AUTH, 404, 422))
 async def get_tenant(
     tenant_id: str,
     state: State,
@@ -117,7 +117,7 @@ async def create_token(
 
 
 @router.get(
-    "/{tenant_id}/tokens", response_model=list[TokenOut], operation_id="listTokens", responses=errors(*AUTH, 404)
+    "/{tenant_id}/tokens", response_model=list[TokenOut], operation_id="listTokens", responses=errors(*AUTH, 404, 422)
 )
 async def list_tokens(
     tenant_id: str,
@@ -133,7 +133,7 @@ async def list_tokens(
 
 
 @router.delete(
-    "/{tenant_id}/tokens/{token_id}", status_code=204, operation_id="revokeToken", responses=errors(*AUTH, 404)
+    "/{tenant_id}/tokens/{token_id}", status_code=204, operation_id="revokeToken", responses=errors(*AUTH, 404, 422)
 )
 async def revoke_token(
     tenant_id: str,
@@ -155,7 +155,7 @@ async def revoke_token(
 
 
 @router.get(
-    "/{tenant_id}/export", response_model=TenantExport, operation_id="exportTenant", responses=errors(*AUTH, 404)
+    "/{tenant_id}/export", response_model=TenantExport, operation_id="exportTenant", responses=errors(*AUTH, 404, 422)
 )
 async def export_tenant(
     tenant_id: str,
@@ -197,7 +197,7 @@ async def export_tenant(
     return export
 
 
-@router.delete("/{tenant_id}", status_code=204, operation_id="deleteTenant", responses=errors(*AUTH, 404))
+@router.delete("/{tenant_id}", status_code=204, operation_id="deleteTenant", responses=errors(*AUTH, 404, 422))
 async def delete_tenant(tenant_id: str, principal: PlatformAdmin, state: State) -> Response:
     """Erase the tenant (GDPR Art. 17): every row of every tenant table, audit trail included.
 
