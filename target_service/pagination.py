@@ -15,7 +15,6 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Query
-
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -24,9 +23,9 @@ from target_service.errors import InvalidRequest
 
 __all__ = [
     "AUDIT_CURSOR_PATTERN",
-    "AuditCursor",
     "CURSOR_DESCRIPTION",
     "ID_CURSOR_PATTERN",
+    "AuditCursor",
     "IdCursor",
     "InvalidCursor",
     "decode_cursor",

@@ -49,7 +49,9 @@ class ErrorOut(BaseModel):
     error: str = Field(description="machine-readable code, e.g. rate_limited")
     detail: str = Field(description="what was wrong and how to fix it")
     retry_after: float | None = Field(default=None, description="seconds to wait (429, 503), exact")
-    errors: list[FieldError] | None = Field(default=None, description="422 invalid_request: every field at fault")
+    errors: list[FieldError] | None = Field(
+        default=None, description="422 invalid_request: every field at fault"
+    )
 
 
 class TenantCreate(_In):

@@ -42,7 +42,10 @@ _DESCRIPTIONS: dict[int, tuple[str, dict[str, Any]]] = {
     404: ("no such object for this tenant (another tenant's objects do not exist for you)", {}),
     413: ("request body larger than the service's max_body_bytes", {}),
     422: ("invalid request: detail names the field, errors lists all of them", {}),
-    429: ("the tenant's request bucket is empty (rate_limited) or the run queue is full (queue_full)", _RETRY_AFTER),
+    429: (
+        "the tenant's request bucket is empty (rate_limited) or the run queue is full (queue_full)",
+        _RETRY_AFTER,
+    ),
     500: ("injected error-rate fault (the body a real crash gives)", {}),
     503: ("the database is unavailable (real outage or injected fault)", _RETRY_AFTER),
 }

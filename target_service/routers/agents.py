@@ -79,7 +79,9 @@ async def list_agents(
     return AgentPage(items=[AgentOut.model_validate(a) for a in rows], next_cursor=next_cursor)
 
 
-@router.get("/{agent_id}", response_model=AgentOut, operation_id="getAgent", responses=errors(*AUTH, 404, 422))
+@router.get(
+    "/{agent_id}", response_model=AgentOut, operation_id="getAgent", responses=errors(*AUTH, 404, 422)
+)
 async def get_agent(agent_id: str, principal: Reader, session: TenantDB) -> Agent:
     return await _agent(session, principal, agent_id)
 

@@ -84,7 +84,10 @@ def job_for(run: Run, principal: Principal, timeout_s: float) -> RunJob:
     status_code=202,
     response_model=RunOut,
     operation_id="createRun",
-    responses={**errors(*AUTH, 404, 422), **links(202, {"GetRun": ("getRun", {"run_id": "$response.body#/id"})})},
+    responses={
+        **errors(*AUTH, 404, 422),
+        **links(202, {"GetRun": ("getRun", {"run_id": "$response.body#/id"})}),
+    },
 )
 async def post_run(body: RunCreate, principal: Runner, state: State) -> Run:
     """Accept a run; it executes asynchronously. 429 ``queue_full`` when the queue is full."""

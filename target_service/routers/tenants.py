@@ -52,7 +52,12 @@ _TENANT_LINKS = links(
 )
 _TOKEN_LINKS = links(
     201,
-    {"RevokeToken": ("revokeToken", {"tenant_id": "$response.body#/tenant_id", "token_id": "$response.body#/id"})},
+    {
+        "RevokeToken": (
+            "revokeToken",
+            {"tenant_id": "$response.body#/tenant_id", "token_id": "$response.body#/id"},
+        )
+    },
 )
 
 
@@ -72,7 +77,9 @@ async def create_tenant(body: TenantCreate, principal: PlatformAdmin, state: Sta
     return tenant
 
 
-@router.get("/{tenant_id}", response_model=TenantOut, operation_id="getTenant", responses=errors(*AUTH, 404, 422))
+@router.get(
+    "/{tenant_id}", response_model=TenantOut, operation_id="getTenant", responses=errors(*AUTH, 404, 422)
+)
 async def get_tenant(
     tenant_id: str,
     state: State,
@@ -117,7 +124,10 @@ async def create_token(
 
 
 @router.get(
-    "/{tenant_id}/tokens", response_model=list[TokenOut], operation_id="listTokens", responses=errors(*AUTH, 404, 422)
+    "/{tenant_id}/tokens",
+    response_model=list[TokenOut],
+    operation_id="listTokens",
+    responses=errors(*AUTH, 404, 422),
 )
 async def list_tokens(
     tenant_id: str,
@@ -133,7 +143,10 @@ async def list_tokens(
 
 
 @router.delete(
-    "/{tenant_id}/tokens/{token_id}", status_code=204, operation_id="revokeToken", responses=errors(*AUTH, 404, 422)
+    "/{tenant_id}/tokens/{token_id}",
+    status_code=204,
+    operation_id="revokeToken",
+    responses=errors(*AUTH, 404, 422),
 )
 async def revoke_token(
     tenant_id: str,
@@ -155,7 +168,10 @@ async def revoke_token(
 
 
 @router.get(
-    "/{tenant_id}/export", response_model=TenantExport, operation_id="exportTenant", responses=errors(*AUTH, 404, 422)
+    "/{tenant_id}/export",
+    response_model=TenantExport,
+    operation_id="exportTenant",
+    responses=errors(*AUTH, 404, 422),
 )
 async def export_tenant(
     tenant_id: str,
@@ -197,7 +213,9 @@ async def export_tenant(
     return export
 
 
-@router.delete("/{tenant_id}", status_code=204, operation_id="deleteTenant", responses=errors(*AUTH, 404, 422))
+@router.delete(
+    "/{tenant_id}", status_code=204, operation_id="deleteTenant", responses=errors(*AUTH, 404, 422)
+)
 async def delete_tenant(tenant_id: str, principal: PlatformAdmin, state: State) -> Response:
     """Erase the tenant (GDPR Art. 17): every row of every tenant table, audit trail included.
 

@@ -80,7 +80,8 @@ def _schemathesis(server: LiveServer, token: str, workdir: Path, config: str = "
     # 413 refuses an over-long body as surely as 422 does (schemathesis' list omits it).
     config_file.write_text(
         "[checks.negative_data_rejection]\n"
-        'expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]\n'
+        "expected-statuses = "
+        '["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]\n'
         + config
     )
     report = workdir / "report.json"
@@ -115,7 +116,9 @@ def _schemathesis(server: LiveServer, token: str, workdir: Path, config: str = "
         "--no-color",
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEMATHESIS_")}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, env=env, check=False)
+    done = subprocess.run(  # cwd: schemathesis keeps a cache directory (.schemathesis/) there
+        command, capture_output=True, text=True, timeout=TIMEOUT_S, env=env, check=False, cwd=workdir
+    )
     assert report.exists(), done.stdout[-4000:] + done.stderr[-2000:]
     document: dict[str, Any] = json.loads(report.read_text())
     (workdir / "output.txt").write_text(done.stdout)
@@ -162,7 +165,10 @@ def test_schemathesis_all_checks_as_tenant_admin(fuzz_server: LiveServer, tmp_pa
         tenant = create_tenant(client, Tier.ENTERPRISE, name="fuzzed")
     before = _requests_by_route(fuzz_server)
     report = _schemathesis(
-        fuzz_server, tenant.tokens[Role.ADMIN], tmp_path, config=f'[parameters]\n"path.tenant_id" = "{tenant.id}"\n'
+        fuzz_server,
+        tenant.tokens[Role.ADMIN],
+        tmp_path,
+        config=f'[parameters]\n"path.tenant_id" = "{tenant.id}"\n',
     )
     after = _requests_by_route(fuzz_server)
     _assert_clean(report)
@@ -224,4 +230,10 @@ def test_contract_declares_every_error_with_its_body() -> None:
     assert linked["createAgent"] == ["deleteAgent", "getAgent", "updateAgent"]
     assert linked["createRun"] == ["getRun"]
     assert linked["createToken"] == ["revokeToken"]
-    assert set(linked["createTenant"]) == {"getTenant", "createToken", "listTokens", "exportTenant", "deleteTenant"}
+    assert set(linked["createTenant"]) == {
+        "getTenant",
+        "createToken",
+        "listTokens",
+        "exportTenant",
+        "deleteTenant",
+    }
