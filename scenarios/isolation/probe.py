@@ -26,15 +26,17 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from scenarios.isolation.attempts import VictimIds, attempts_for
 from scenarios.isolation.replay import Clock, ProbeSample, replay, send
 from scenarios.record import SampleKind, SampleWriter
-from scenarios.runner.plans import Tenant
 from slogate.errors import UsageError
+
+if TYPE_CHECKING:  # at run time scenarios.runner imports this package, not the reverse
+    from scenarios.runner.plans import Tenant
 
 __all__ = ["IsolationProbe", "finish_probe", "harvest", "start_probe"]
 
@@ -237,7 +239,7 @@ class IsolationProbe:
 
 
 def start_probe(
-    base_url: str, tenants: Sequence[Tenant], *, warmup_s: float, planned_s: float
+    base_url: str, tenants: Sequence[Tenant], warmup_s: float, planned_s: float
 ) -> IsolationProbe:
     """The runner's entry: a started probe that begins after the warm-up (and at least a
     fifth of the way into the load, so the load has made objects to take ids from)."""

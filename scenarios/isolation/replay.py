@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -18,7 +18,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from scenarios.isolation.attempts import REFUSED, Attempt, ws_status
 from scenarios.record import SampleKind
-from scenarios.runner.plans import Tenant
+
+if TYPE_CHECKING:  # at run time scenarios.runner imports this package, not the reverse
+    from scenarios.runner.plans import Tenant
 
 __all__ = ["Clock", "ProbeSample", "replay", "send"]
 
