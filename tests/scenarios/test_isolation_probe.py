@@ -122,6 +122,10 @@ def test_probe_during_a_real_run_is_refused_on_every_route(tmp_path: Path) -> No
     assert facts.reads > 0 and facts.writes > 0
     assert result.status is ClaimStatus.PASSED, result
     assert f"0 leaks of {facts.total:,} attempts" in result.evidence
+    names_recorded = set(read_samples(outcome.run_dir, columns=["name"]).column("name").to_pylist())
+    setup = {n for n in names_recorded if n.startswith("isolation-setup:")}
+    assert "isolation-setup: GET /v1/tenants/{tenant_id}/tokens" in setup  # route templates, no raw ids
+    assert not [n for n in setup if "ten_" in n]
     secrets = [p for p in outcome.run_dir.rglob("*") if p.is_file() and b"sgt_" in p.read_bytes()]
     assert secrets == []
     print(f"isolation probe: {summary['attempts']} attempts, {summary['refused']} refused")
