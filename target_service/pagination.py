@@ -55,7 +55,7 @@ AuditCursor = Annotated[
 
 
 class InvalidCursor(InvalidRequest):
-    code = "invalid_cursor"
+    """Defence in depth: the route's Query pattern refuses a bad cursor first (same 422)."""
 
 
 def encode_cursor(at: float, key: Any) -> str:

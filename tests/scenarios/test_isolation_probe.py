@@ -84,6 +84,14 @@ def test_ws_answer_maps_to_a_status(frame: dict[str, Any], status: int) -> None:
     assert ws_status(frame) == status
 
 
+def _not_refused(run_dir: Path) -> list[dict[str, Any]]:
+    """The isolation samples that were not refused, for a failing assertion's message."""
+    table = read_samples(run_dir, columns=["kind", "name", "status", "error"]).to_pandas()
+    bad = table[table.name.str.startswith("isolation:") & ~table.status.isin([401, 403, 404])]
+    records: list[dict[str, Any]] = bad.head(10).to_dict("records")
+    return records
+
+
 def _expected_attempts(victims: list[dict[str, int]], tokens_per_attacker: int, tenants: int) -> int:
     per_victim = [5 + v["tokens"] + 2 * v["runs"] + 5 * v["agents"] for v in victims]
     return sum(per_victim) * (tenants - 1) * tokens_per_attacker
@@ -111,13 +119,13 @@ def test_probe_during_a_real_run_is_refused_on_every_route(tmp_path: Path) -> No
     for victim in summary["victims"]:
         assert victim["runs"] >= 1 and victim["agents"] >= 1 and victim["tokens"] == 2
     expected = _expected_attempts(summary["victims"], tokens_per_attacker=2, tenants=3)
-    assert summary["attempts"] == expected  # every attempt made: none lost to the clock
-    assert summary["refused"] == expected
+    assert summary["attempts"] == expected, summary  # every attempt made: none lost to the clock
+    assert summary["refused"] == expected, _not_refused(outcome.run_dir)
     names = set(summary["routes"])
     assert {f"isolation: {m} {p}" for m, p in HTTP_ROUTES} <= names
     assert {"isolation: GET /v1/sessions/ws subscribe", "isolation: WS prompt /v1/sessions/ws"} <= names
     result, facts = _claim7(outcome.run_dir)
-    assert facts.leaked == 0 and facts.inconclusive == 0
+    assert facts.leaked == 0 and facts.inconclusive == 0, (facts, _not_refused(outcome.run_dir))
     assert facts.total >= expected  # plus the tier users' own probes
     assert facts.reads > 0 and facts.writes > 0
     assert result.status is ClaimStatus.PASSED, result
