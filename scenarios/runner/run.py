@@ -190,13 +190,13 @@ class _Run:
         status, reason = RunStatus.FAILED, "the load did not start"
         probe = None  # the isolation probe (scenarios/isolation/), when asked for
         try:
+            if self.request.isolation_probe or self.scenario.isolation_probe:
+                probe = start_probe(target.url, tenants, self.scenario.warmup, self.planned_s)
             self._say("starting load workers")
             if http_plan is not None:
                 group.add(start_http(http_plan, self.layout.root, 0))
             if swarm_plan is not None:
                 group.add(start_swarm(swarm_plan, self.layout.root, group.next_worker()))
-            if self.request.isolation_probe or self.scenario.isolation_probe:
-                probe = start_probe(target.url, tenants, self.scenario.warmup, self.planned_s)
             status, reason = self._drive(group, monitor)
         except KeyboardInterrupt:
             status, reason = RunStatus.ABORTED, "interrupted (Ctrl-C or SIGTERM); samples so far are kept"

@@ -26,7 +26,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scenarios.isolation.attempts import HTTP_ROUTES, VictimIds, attempts_for, ws_status
-from scenarios.isolation.probe import IsolationProbe
+from scenarios.isolation.probe import IsolationProbe, start_probe
 from scenarios.record import RunLayout, RunStatus, read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.plans import Tenant
@@ -35,6 +35,7 @@ from slo.claims import ClaimStatus, Evidence, judge_claim
 from slo.claims.evidence import RunContext
 from slo.claims.facts import sample_facts
 from slo.samples import SampleColumns
+from slogate.errors import UsageError
 from target_service.config import Role, Tier
 from target_service.main import create_app
 from tests.target_service.helpers import create_tenant, make_settings, scrub_environ, serve_in_thread
@@ -82,6 +83,22 @@ def test_attempts_for_one_victim() -> None:
 )
 def test_ws_answer_maps_to_a_status(frame: dict[str, Any], status: int) -> None:
     assert ws_status(frame) == status
+
+
+@pytest.mark.parametrize(
+    "tenants",
+    [
+        [Tenant("a", "starter", "sgt_a", "developer", "sgt_a_admin")],
+        [
+            Tenant("a", "starter", "sgt_a", "developer", "sgt_a_admin"),
+            Tenant("b", "team", "tok", "developer", None),
+        ],
+    ],
+    ids=["one-tenant", "foreign-credentials"],
+)
+def test_probe_refuses_what_it_cannot_probe(tenants: list[Tenant]) -> None:
+    with pytest.raises(UsageError, match="at least two tenants provisioned on the reference target"):
+        start_probe("http://127.0.0.1:1", tenants, 0.0, 10.0)
 
 
 def _not_refused(run_dir: Path) -> list[dict[str, Any]]:
