@@ -38,7 +38,7 @@ from slogate.errors import UsageError
 if TYPE_CHECKING:  # at run time scenarios.runner imports this package, not the reverse
     from scenarios.runner.plans import Tenant
 
-__all__ = ["IsolationProbe", "finish_probe", "harvest", "start_probe"]
+__all__ = ["IsolationProbe", "finish_probe", "harvest", "make_probe"]
 
 VICTIMS = 2
 IDS_PER_KIND = 3
@@ -177,6 +177,8 @@ class IsolationProbe:
     def finish(self, grace_s: float = 60.0) -> None:
         """The load is over: give the probe ``grace_s`` more, then stop it."""
         self.clock.deadline = time.monotonic() + grace_s
+        if self._thread.ident is None:  # never started (the load failed to start)
+            return
         self._thread.join(grace_s + 2 * 10.0)
         self.clock.stop.set()
         self._thread.join(15.0)
@@ -191,12 +193,16 @@ class IsolationProbe:
                 ids = harvest(client, self.clock, victim, self.ids_per_kind, setup)
                 if ids is not None:
                     self.victims.append(ids)
+        # one attacker token per job; consecutive jobs belong to different tenants, so the
+        # jobs running at once draw on different request buckets
         jobs = [
             (attacker, token, attempts_for(ids))
+            for which in (0, 1)
             for ids in self.victims
             for attacker in self.tenants
             if attacker.tenant != ids.tenant
-            for token in dict.fromkeys(t for t in (attacker.token, attacker.admin_token) if t)
+            for token in [(attacker.token, attacker.admin_token)[which]]
+            if token and (which == 0 or token != attacker.token)
         ]
         with ThreadPoolExecutor(_THREADS, thread_name_prefix="isolation-probe") as pool:
             results = list(pool.map(lambda job: replay(self.base_url, self.clock, *job), jobs))
@@ -245,19 +251,18 @@ class IsolationProbe:
         }
 
 
-def start_probe(
+def make_probe(
     base_url: str, tenants: Sequence[Tenant], warmup_s: float, planned_s: float
 ) -> IsolationProbe:
-    """The runner's entry: a started probe that begins after the warm-up (and at least a
-    fifth of the way into the load, so the load has made objects to take ids from)."""
+    """The runner's entry, called before the load workers start (so a probe that cannot work
+    is refused before any load): a probe that, once started, begins after the warm-up and at
+    least a fifth of the way into the load, so the load has made objects to take ids from."""
     if len(tenants) < 2 or any(t.admin_token is None for t in tenants):
         raise UsageError(
             "the isolation probe needs at least two tenants provisioned on the reference target "
             "(scenario 'tenants:', target embedded or the reference service)"
         )
-    probe = IsolationProbe(base_url, tenants, start_after_s=max(warmup_s, 0.2 * planned_s))
-    probe.start()
-    return probe
+    return IsolationProbe(base_url, tenants, start_after_s=max(warmup_s, 0.2 * planned_s))
 
 
 def finish_probe(probe: IsolationProbe, run_dir: Path, *, aborted: bool) -> dict[str, Any]:

@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # at run time scenarios.runner imports this package, not the 
 __all__ = ["Clock", "ProbeSample", "replay", "send"]
 
 _TIMEOUT_S = 10.0
+PACE_PER_S = 4.0
+"""Attempts per second per attacker token: the load shares the tenants' request buckets (a
+starter tenant has 20/s), and a probe that drained them would turn the load's own requests,
+and the tier users' isolation probes, into 429s."""
 _MAX_WAIT_S = 2.0  # longest single wait after a 429 before trying again
 _WS_CLOSE_STATUS = {4401: 401, 4403: 403, 4429: 429, 1013: 503}
 
@@ -59,12 +63,16 @@ class Clock:
         self.stop = threading.Event()
         self.deadline = float("inf")
 
+    def pace(self, last: float) -> bool:
+        """Wait until ``1 / PACE_PER_S`` after ``last`` (monotonic); False when stopping."""
+        return self.wait(last + 1.0 / PACE_PER_S - time.monotonic())
+
     def wait(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; False when the probe must stop instead."""
         seconds = min(seconds, self.deadline - time.monotonic())
-        if seconds <= 0:
-            return not self.stop.is_set() and time.monotonic() < self.deadline
-        return not self.stop.wait(seconds)
+        if seconds > 0:
+            self.stop.wait(seconds)
+        return not self.over
 
     @property
     def over(self) -> bool:
@@ -112,11 +120,13 @@ def replay(
     one session. Attempts not made before the clock ran out are left out (not recorded)."""
     samples: list[ProbeSample] = []
     with httpx.Client(base_url=base_url, timeout=_TIMEOUT_S) as client:
+        last = 0.0
         for attempt in attempts:
             if attempt.is_ws:
                 continue
-            if clock.over:
+            if clock.over or not clock.pace(last):
                 return samples
+            last = time.monotonic()
             ts = time.time()
             answer = send(client, clock, attempt.method, attempt.path, token, attempt.body)
             samples.append(
@@ -166,7 +176,9 @@ def _replay_ws(
                 open_timeout=_TIMEOUT_S,
                 close_timeout=2,
             ) as session:
-                while pending and not clock.over:
+                last = 0.0
+                while pending and clock.pace(last):
+                    last = time.monotonic()
                     status, latency, error = _ws_try(session, clock, pending[0], len(pending))
                     samples.append(
                         _sample(

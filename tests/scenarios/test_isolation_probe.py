@@ -26,7 +26,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scenarios.isolation.attempts import HTTP_ROUTES, VictimIds, attempts_for, ws_status
-from scenarios.isolation.probe import IsolationProbe, start_probe
+from scenarios.isolation.probe import IsolationProbe, make_probe
 from scenarios.record import RunLayout, RunStatus, read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.plans import Tenant
@@ -98,7 +98,7 @@ def test_ws_answer_maps_to_a_status(frame: dict[str, Any], status: int) -> None:
 )
 def test_probe_refuses_what_it_cannot_probe(tenants: list[Tenant]) -> None:
     with pytest.raises(UsageError, match="at least two tenants provisioned on the reference target"):
-        start_probe("http://127.0.0.1:1", tenants, 0.0, 10.0)
+        make_probe("http://127.0.0.1:1", tenants, 0.0, 10.0)
 
 
 def _not_refused(run_dir: Path) -> list[dict[str, Any]]:
