@@ -85,7 +85,10 @@ class Settings(BaseSettings):
     run_queue_size: int = Field(default=2000, gt=0)
     run_workers: int = Field(default=200, gt=0)
     run_timeout_s: float = Field(default=120.0, gt=0)
-    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # 128 KiB: above the largest body the schema allows (an 8,300-character agent whose every
+    # character is an astral-plane one escaped as \uXXXX\uXXXX is ~100 KB), so a request
+    # valid by /openapi.json is never a 413 (tests/target_service/test_fuzz_schemathesis.py).
+    max_body_bytes: int = Field(default=128 * 1024, gt=0)
     max_prompt_chars: int = Field(default=8000, gt=0)
     token_cache_ttl_s: float = Field(default=5.0, ge=0)
     metrics_tenant_label_limit: int = Field(default=20, ge=0)

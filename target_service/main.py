@@ -8,18 +8,20 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from target_service.config import Settings, get_settings
 from target_service.dependencies import apply_faults
 from target_service.errors import ServiceError
+from target_service.http_methods import method_not_allowed
 from target_service.middleware import (
     BodyLimitMiddleware,
     MetricsMiddleware,
     RelativeLatencyMiddleware,
 )
 from target_service.routers import agents, audit, faults, health, runs, sessions, tenants
+from target_service.routers._responses import ALWAYS, declare_bearer_auth, errors
 from target_service.state import AppState, build_state
 
 __all__ = ["create_app"]
@@ -52,10 +54,11 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         runs.router,
         agents.router,
         audit.router,
-        faults.router,
         sessions.router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=errors(*ALWAYS))
+    app.include_router(faults.router, responses=errors(413))  # exempt from the injected 500
+    declare_bearer_auth(app)
     app.add_middleware(RelativeLatencyMiddleware, faults=services.faults)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
@@ -88,8 +91,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            return method_not_allowed(request)
+        if exc.status_code == 400:
+            # FastAPI's "There was an error parsing the body" (e.g. bytes that are not UTF-8):
+            # the same 422 any other undecodable JSON body gets, as documented.
+            message = f"{exc.detail}; send a UTF-8 JSON document"
+            return JSONResponse(
+                {
+                    "error": "invalid_request",
+                    "detail": f"body: {message}",
+                    "errors": [{"loc": ["body"], "msg": message, "type": "json_invalid"}],
+                },
+                status_code=422,
+            )
+        code = {404: "not_found"}.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": code, "detail": str(exc.detail)},
             status_code=exc.status_code,

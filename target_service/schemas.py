@@ -39,10 +39,19 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class FieldError(BaseModel):
+    loc: list[str] = Field(description="where: body/query/path, then the field names")
+    msg: str
+    type: str
+
+
 class ErrorOut(BaseModel):
     error: str = Field(description="machine-readable code, e.g. rate_limited")
     detail: str = Field(description="what was wrong and how to fix it")
-    retry_after: float | None = None
+    retry_after: float | None = Field(default=None, description="seconds to wait (429, 503), exact")
+    errors: list[FieldError] | None = Field(
+        default=None, description="422 invalid_request: every field at fault"
+    )
 
 
 class TenantCreate(_In):

@@ -93,6 +93,7 @@ class RunRequest:
     progress: ProgressCallback | None = None
     environ: Mapping[str, str] | None = None
     observer: TargetObserver | None = None
+    isolation_probe: bool = False  # replay two tenants' ids with every other tenant's tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from scenarios.isolation.probe import finish_probe, make_probe
 from scenarios.record import RunInfo, RunLayout, RunStatus, finalize_stream
 from scenarios.runner import cleanup
 from scenarios.runner.control import check_reachable, provision_tenants
@@ -187,18 +188,27 @@ class _Run:
         monitor = Monitor(target, self.scenario.tiers(), self.layout.timeseries)
         group = HandleGroup()
         status, reason = RunStatus.FAILED, "the load did not start"
+        probe = None  # the isolation probe (scenarios/isolation/), when asked for
         try:
+            if self.request.isolation_probe or self.scenario.isolation_probe:
+                probe = make_probe(target.url, tenants, self.scenario.warmup, self.planned_s)
             self._say("starting load workers")
             if http_plan is not None:
                 group.add(start_http(http_plan, self.layout.root, 0))
             if swarm_plan is not None:
                 group.add(start_swarm(swarm_plan, self.layout.root, group.next_worker()))
+            if probe is not None:
+                probe.start()
             status, reason = self._drive(group, monitor)
         except KeyboardInterrupt:
             status, reason = RunStatus.ABORTED, "interrupted (Ctrl-C or SIGTERM); samples so far are kept"
         finally:
             with _sigint_ignored():
                 status, reason = self._shutdown(group, monitor, status, reason)
+                if probe is not None:
+                    self._say("finishing the isolation probe")
+                    aborted = status is not RunStatus.COMPLETE
+                    self.extra["isolation_probe"] = finish_probe(probe, self.layout.root, aborted=aborted)
         return status, reason
 
     def _drive(self, group: HandleGroup, monitor: Monitor) -> tuple[RunStatus, str]:

@@ -283,6 +283,7 @@ class Scenario(_Model):
     slo: str | None = None
     limits: Limits = Field(default_factory=Limits)
     embedded: EmbeddedOptions = Field(default_factory=EmbeddedOptions)
+    isolation_probe: bool = False  # scenarios/isolation/: every {id} route tried cross-tenant
 
     @field_validator("target")
     @classmethod

@@ -328,7 +328,8 @@ def _isolation(ev: Evidence) -> ClaimResult:
     tests = ["isolation probes"]
     if f.leaked:
         return _result(7, ClaimStatus.FAILED, measured, need,
-                       f"{f.leaked:,} cross-tenant requests succeeded", tests, f.leaked)
+                       f"{f.leaked:,} leaks of {f.total:,} attempts: cross-tenant requests succeeded",
+                       tests, f.leaked)
     if not f.reads or not f.writes:
         return _result(7, ClaimStatus.NOT_VERIFIED, measured, need,
                        "only " + ("reads" if f.reads else "writes") + " were probed", tests)
@@ -336,7 +337,8 @@ def _isolation(ev: Evidence) -> ClaimResult:
         return _result(7, ClaimStatus.NOT_VERIFIED, measured, need,
                        f"{f.inconclusive:,} probes got no clean refusal (5xx, 429 or transport "
                        "errors)", tests)
-    return _result(7, ClaimStatus.PASSED, measured, need, "every probe was refused", tests, 0)
+    return _result(7, ClaimStatus.PASSED, measured, need,
+                   f"0 leaks of {f.total:,} attempts: every probe was refused", tests, 0)
 
 
 def _provider(ev: Evidence) -> ClaimResult:

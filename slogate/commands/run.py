@@ -130,6 +130,13 @@ def add_parser(
         action="store_true",
         help="allow a target that is not this machine; only for targets you own",
     )
+    parser.add_argument(
+        "--isolation-probe",
+        action="store_true",
+        help="reference target only: during the load, replay two tenants' ids (runs, agents, tokens, "
+        "audit targets) with every other tenant's tokens on every {id} route and the WebSocket "
+        "subscribe; evidence for readiness claim 7 (same as the scenario's isolation_probe: true)",
+    )
     return parser
 
 
@@ -156,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
                     target=args.target,
                     allow_remote=args.allow_remote,
                     progress=display.update,
+                    isolation_probe=args.isolation_probe,
                 ),
                 prometheus=args.prometheus,
                 cross_check=not args.no_cross_check,

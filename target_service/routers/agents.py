@@ -13,8 +13,8 @@ from target_service.auth import Action, Principal
 from target_service.db.models import Agent, new_id
 from target_service.dependencies import TenantDB, require
 from target_service.errors import NotFound
-from target_service.pagination import fetch_page
-from target_service.routers._responses import AUTH, errors
+from target_service.pagination import IdCursor, fetch_page
+from target_service.routers._responses import AUTH, errors, links
 from target_service.schemas import AgentCreate, AgentOut, AgentPage, AgentUpdate
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
@@ -32,7 +32,24 @@ async def _agent(session: TenantDB, principal: Principal, agent_id: str) -> Agen
     return agent
 
 
-@router.post("", status_code=201, response_model=AgentOut, responses=errors(*AUTH, 422))
+_BY_ID = {"agent_id": "$response.body#/id"}
+_AGENT_LINKS = links(
+    201,
+    {
+        "GetAgent": ("getAgent", _BY_ID),
+        "UpdateAgent": ("updateAgent", _BY_ID),
+        "DeleteAgent": ("deleteAgent", _BY_ID),
+    },
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AgentOut,
+    operation_id="createAgent",
+    responses={**errors(*AUTH, 422), **_AGENT_LINKS},
+)
 async def create_agent(body: AgentCreate, principal: Writer, session: TenantDB) -> Agent:
     assert principal.tenant_id is not None
     now = time.time()
@@ -50,24 +67,28 @@ async def create_agent(body: AgentCreate, principal: Writer, session: TenantDB) 
     return agent
 
 
-@router.get("", response_model=AgentPage, responses=errors(*AUTH, 400, 422))
+@router.get("", response_model=AgentPage, operation_id="listAgents", responses=errors(*AUTH, 422))
 async def list_agents(
     principal: Reader,
     session: TenantDB,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: IdCursor = None,
 ) -> AgentPage:
     query = select(Agent).where(Agent.tenant_id == principal.tenant_id)
     rows, next_cursor = await fetch_page(session, query, Agent.created_at, Agent.id, cursor, limit)
     return AgentPage(items=[AgentOut.model_validate(a) for a in rows], next_cursor=next_cursor)
 
 
-@router.get("/{agent_id}", response_model=AgentOut, responses=errors(*AUTH, 404))
+@router.get(
+    "/{agent_id}", response_model=AgentOut, operation_id="getAgent", responses=errors(*AUTH, 404, 422)
+)
 async def get_agent(agent_id: str, principal: Reader, session: TenantDB) -> Agent:
     return await _agent(session, principal, agent_id)
 
 
-@router.patch("/{agent_id}", response_model=AgentOut, responses=errors(*AUTH, 404, 422))
+@router.patch(
+    "/{agent_id}", response_model=AgentOut, operation_id="updateAgent", responses=errors(*AUTH, 404, 422)
+)
 async def update_agent(agent_id: str, body: AgentUpdate, principal: Writer, session: TenantDB) -> Agent:
     agent = await _agent(session, principal, agent_id)
     for field, value in body.model_dump(exclude_unset=True).items():
@@ -78,7 +99,7 @@ async def update_agent(agent_id: str, body: AgentUpdate, principal: Writer, sess
     return agent
 
 
-@router.delete("/{agent_id}", status_code=204, responses=errors(*AUTH, 404))
+@router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent", responses=errors(*AUTH, 404, 422))
 async def delete_agent(agent_id: str, principal: Writer, session: TenantDB) -> Response:
     await _agent(session, principal, agent_id)
     await session.execute(delete(Agent).where(Agent.id == agent_id, Agent.tenant_id == principal.tenant_id))

@@ -19,12 +19,12 @@ router = APIRouter(prefix="/v1/admin/faults", tags=["faults"])
 PlatformAdmin = Annotated[Principal, Depends(require_platform_admin)]
 
 
-@router.get("", response_model=FaultConfig, responses=errors(*AUTH))
+@router.get("", response_model=FaultConfig, operation_id="getFaults", responses=errors(*AUTH))
 async def get_faults(principal: PlatformAdmin, state: State) -> FaultConfig:
     return state.faults.config
 
 
-@router.put("", response_model=FaultConfig, responses=errors(*AUTH, 422))
+@router.put("", response_model=FaultConfig, operation_id="putFaults", responses=errors(*AUTH, 422))
 async def put_faults(body: FaultConfig, principal: PlatformAdmin, state: State) -> FaultConfig:
     """Replace the fault configuration (``{}`` clears every fault), in every worker."""
     await state.save_faults(body)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from target_service.dependencies import State
 from target_service.errors import DatabaseUnavailable
@@ -12,13 +15,23 @@ from target_service.metrics import CONTENT_TYPE_LATEST, render_metrics
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description="per dependency: 'ok' or why it is not")
+
+
+@router.get("/healthz", operation_id="healthz")
 async def healthz() -> dict[str, str]:
     """Liveness: the process answers. Deliberately touches nothing else."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "a dependency is down"}})
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "a dependency is down"}},
+)
 async def readyz(state: State) -> JSONResponse:
     """Readiness: the database (and Redis, when configured) answer now."""
     checks: dict[str, str] = {}
@@ -40,7 +53,12 @@ async def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+)
 async def metrics(state: State) -> Response:
     state.metrics.queue_depth.set(state.executor.queue_depth)
     return Response(render_metrics(state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -15,8 +15,8 @@ from target_service.db.models import Agent, Run, new_id
 from target_service.dependencies import State, TenantDB, require
 from target_service.errors import InvalidRequest, NotFound
 from target_service.orchestration.executor import RunJob
-from target_service.pagination import fetch_page
-from target_service.routers._responses import AUTH, errors
+from target_service.pagination import IdCursor, fetch_page
+from target_service.routers._responses import AUTH, errors, links
 from target_service.schemas import RunCreate, RunOut, RunPage
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -79,7 +79,16 @@ def job_for(run: Run, principal: Principal, timeout_s: float) -> RunJob:
     )
 
 
-@router.post("", status_code=202, response_model=RunOut, responses=errors(*AUTH, 404, 422))
+@router.post(
+    "",
+    status_code=202,
+    response_model=RunOut,
+    operation_id="createRun",
+    responses={
+        **errors(*AUTH, 404, 422),
+        **links(202, {"GetRun": ("getRun", {"run_id": "$response.body#/id"})}),
+    },
+)
 async def post_run(body: RunCreate, principal: Runner, state: State) -> Run:
     """Accept a run; it executes asynchronously. 429 ``queue_full`` when the queue is full."""
     assert principal.tenant_id is not None
@@ -96,12 +105,12 @@ async def post_run(body: RunCreate, principal: Runner, state: State) -> Run:
     return run
 
 
-@router.get("", response_model=RunPage, responses=errors(*AUTH, 400, 422))
+@router.get("", response_model=RunPage, operation_id="listRuns", responses=errors(*AUTH, 422))
 async def list_runs(
     principal: Reader,
     session: TenantDB,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: IdCursor = None,
     status: Annotated[str | None, Query(pattern="^(queued|running|succeeded|failed)$")] = None,
 ) -> RunPage:
     query = select(Run).where(Run.tenant_id == principal.tenant_id)
@@ -111,7 +120,7 @@ async def list_runs(
     return RunPage(items=[RunOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{run_id}", response_model=RunOut, responses=errors(*AUTH, 404))
+@router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=errors(*AUTH, 404, 422))
 async def get_run(run_id: str, principal: Reader, session: TenantDB) -> Run:
     run = await session.scalar(select(Run).where(Run.id == run_id, Run.tenant_id == principal.tenant_id))
     if run is None:

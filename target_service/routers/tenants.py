@@ -14,7 +14,7 @@ from target_service.auth import Action, Principal, generate_token, hash_token
 from target_service.db.models import TENANT_TABLES, Agent, ApiToken, AuditEvent, Run, Tenant, new_id
 from target_service.dependencies import State, require_platform_admin, require_tenant_access
 from target_service.errors import NotFound
-from target_service.routers._responses import AUTH, errors
+from target_service.routers._responses import AUTH, errors, links
 from target_service.schemas import (
     AgentOut,
     AuditOut,
@@ -39,7 +39,35 @@ async def _tenant(session: AsyncSession, tenant_id: str) -> Tenant:
     return tenant
 
 
-@router.post("", status_code=201, response_model=TenantOut, responses=errors(*AUTH, 422))
+_BY_ID = {"tenant_id": "$response.body#/id"}
+_TENANT_LINKS = links(
+    201,
+    {
+        "GetTenant": ("getTenant", _BY_ID),
+        "CreateToken": ("createToken", _BY_ID),
+        "ListTokens": ("listTokens", _BY_ID),
+        "ExportTenant": ("exportTenant", _BY_ID),
+        "DeleteTenant": ("deleteTenant", _BY_ID),
+    },
+)
+_TOKEN_LINKS = links(
+    201,
+    {
+        "RevokeToken": (
+            "revokeToken",
+            {"tenant_id": "$response.body#/tenant_id", "token_id": "$response.body#/id"},
+        )
+    },
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TenantOut,
+    operation_id="createTenant",
+    responses={**errors(*AUTH, 422), **_TENANT_LINKS},
+)
 async def create_tenant(body: TenantCreate, principal: PlatformAdmin, state: State) -> Tenant:
     tenant_id = new_id("ten")
     async with state.db.system_session() as session:
@@ -49,7 +77,9 @@ async def create_tenant(body: TenantCreate, principal: PlatformAdmin, state: Sta
     return tenant
 
 
-@router.get("/{tenant_id}", response_model=TenantOut, responses=errors(*AUTH, 404))
+@router.get(
+    "/{tenant_id}", response_model=TenantOut, operation_id="getTenant", responses=errors(*AUTH, 404, 422)
+)
 async def get_tenant(
     tenant_id: str,
     state: State,
@@ -63,7 +93,8 @@ async def get_tenant(
     "/{tenant_id}/tokens",
     status_code=201,
     response_model=TokenCreated,
-    responses=errors(*AUTH, 404, 422),
+    operation_id="createToken",
+    responses={**errors(*AUTH, 404, 422), **_TOKEN_LINKS},
 )
 async def create_token(
     tenant_id: str,
@@ -92,7 +123,12 @@ async def create_token(
     )
 
 
-@router.get("/{tenant_id}/tokens", response_model=list[TokenOut], responses=errors(*AUTH, 404))
+@router.get(
+    "/{tenant_id}/tokens",
+    response_model=list[TokenOut],
+    operation_id="listTokens",
+    responses=errors(*AUTH, 404, 422),
+)
 async def list_tokens(
     tenant_id: str,
     state: State,
@@ -106,7 +142,12 @@ async def list_tokens(
         return list(rows)
 
 
-@router.delete("/{tenant_id}/tokens/{token_id}", status_code=204, responses=errors(*AUTH, 404))
+@router.delete(
+    "/{tenant_id}/tokens/{token_id}",
+    status_code=204,
+    operation_id="revokeToken",
+    responses=errors(*AUTH, 404, 422),
+)
 async def revoke_token(
     tenant_id: str,
     token_id: str,
@@ -126,7 +167,12 @@ async def revoke_token(
     return Response(status_code=204)
 
 
-@router.get("/{tenant_id}/export", response_model=TenantExport, responses=errors(*AUTH, 404))
+@router.get(
+    "/{tenant_id}/export",
+    response_model=TenantExport,
+    operation_id="exportTenant",
+    responses=errors(*AUTH, 404, 422),
+)
 async def export_tenant(
     tenant_id: str,
     state: State,
@@ -167,7 +213,9 @@ async def export_tenant(
     return export
 
 
-@router.delete("/{tenant_id}", status_code=204, responses=errors(*AUTH, 404))
+@router.delete(
+    "/{tenant_id}", status_code=204, operation_id="deleteTenant", responses=errors(*AUTH, 404, 422)
+)
 async def delete_tenant(tenant_id: str, principal: PlatformAdmin, state: State) -> Response:
     """Erase the tenant (GDPR Art. 17): every row of every tenant table, audit trail included.
 

@@ -95,10 +95,12 @@ CASES = [
                      content=_chunks(2 * MAX_BODY), headers=JSON), id="oversized-chunked-body"),
     pytest.param(Bad("POST", "/v1/runs", 404, "not_found", "agent 'agt_nope' not found",
                      json={"prompt": "p", "agent_id": "agt_nope"}), id="unknown-agent"),
-    pytest.param(Bad("GET", "/v1/runs?cursor=not-a-cursor", 400, "invalid_cursor", "pass next_cursor unchanged"),
+    pytest.param(Bad("GET", "/v1/runs?cursor=not-a-cursor", 422, "invalid_request", "query.cursor: String should match pattern"),
                  id="bad-cursor"),
-    pytest.param(Bad("GET", "/v1/audit?cursor=MS4wfGFiYw", 400, "invalid_cursor", "cursor"),
+    pytest.param(Bad("GET", "/v1/audit?cursor=1.5~run_0123456789abcdef0123456789abcdef", 422, "invalid_request", "query.cursor: String should match pattern"),
                  id="cursor-with-wrong-key-type"),
+    pytest.param(Bad("POST", "/v1/runs", 422, "invalid_request", "body: There was an error parsing the body",
+                     content=b"\xff\xfe{", headers=JSON), id="body-not-utf8"),
     pytest.param(Bad("GET", "/v1/runs?limit=0", 422, "invalid_request",
                      "query.limit: Input should be greater than or equal to 1"), id="limit-zero"),
     pytest.param(Bad("GET", "/v1/agents?limit=many", 422, "invalid_request",
@@ -121,8 +123,8 @@ CASES = [
     pytest.param(Bad("PUT", "/v1/admin/faults", 422, "invalid_request", "body.provider: Input should be 'ok'",
                      json={"provider": "flaky"}, as_platform_admin=True), id="fault-unknown-mode"),
     pytest.param(Bad("GET", "/v1/nothing-here", 404, "not_found", "Not Found"), id="unknown-route"),
-    pytest.param(Bad("PUT", "/v1/runs", 405, "method_not_allowed", "Method Not Allowed"), id="wrong-method"),
-    pytest.param(Bad("DELETE", "/v1/runs/{RUN}", 405, "method_not_allowed", "Method Not Allowed"),
+    pytest.param(Bad("PUT", "/v1/runs", 405, "method_not_allowed", "allowed: GET, OPTIONS, POST"), id="wrong-method"),
+    pytest.param(Bad("DELETE", "/v1/runs/{RUN}", 405, "method_not_allowed", "allowed: GET, OPTIONS"),
                  id="runs-cannot-be-deleted"),
 ]  # fmt: skip
 
@@ -141,6 +143,35 @@ def test_bad_input_is_a_4xx_that_says_what_was_wrong(world: World, bad: Bad) -> 
     assert bad.detail in body["detail"], body
     if bad.status == 422 and bad.error == "invalid_request" and "limit of" not in bad.detail:
         assert body["errors"] and all({"loc", "msg", "type"} <= set(e) for e in body["errors"]), body
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/v1/agents", "GET, OPTIONS, POST"),
+        ("/v1/agents/{AGENT}", "DELETE, GET, OPTIONS, PATCH"),
+        ("/v1/tenants/{T}", "DELETE, GET, OPTIONS"),
+        ("/v1/tenants/{T}/tokens", "GET, OPTIONS, POST"),
+        ("/v1/admin/faults", "GET, OPTIONS, PUT"),
+        ("/healthz", "GET, OPTIONS"),
+    ],
+)
+def test_options_and_405_list_every_method_of_the_resource(world: World, path: str, allow: str) -> None:
+    """RFC 9110: OPTIONS answers 204 with ``Allow`` (no token needed), and a 405 carries the
+    same ``Allow`` -- every method the path serves, not only those of the first route matched."""
+    url = path.format(T=world.tenant.id, AGENT=world.agent)
+    options = world.client.options(url)
+    assert options.status_code == 204, options.text
+    assert options.headers["allow"] == allow
+    assert options.content == b""
+    wrong = world.client.request("TRACE", url, headers=world.tenant.headers(Role.ADMIN))
+    assert wrong.status_code == 405, wrong.text
+    assert wrong.headers["allow"] == allow
+    assert wrong.json()["error"] == "method_not_allowed"
+
+
+def test_options_on_an_unknown_path_is_404(world: World) -> None:
+    assert world.client.options("/v1/nothing-here").status_code == 404
 
 
 def test_refused_run_leaves_no_row(world: World) -> None:
