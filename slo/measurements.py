@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from slo.faults import FaultWindow
 from slo.samples import SampleColumns
 from slo.server import ServerRecord
 
@@ -58,6 +59,15 @@ class Measurements:
     timeseries: Timeseries | None = None
     server: ServerRecord | None = None
     cross_check: Mapping[str, object] = field(default_factory=dict)
+    faults: tuple[FaultWindow, ...] = ()
+    """run.json's ``faults`` (judged by :mod:`slo.recovery`)."""
+
+    @property
+    def quiet_since(self) -> float | None:
+        """When the last fault was over (its end, or its start for a fault never undone);
+        ``None`` without faults. Resource SLIs judge only after it (docs/slo.md)."""
+        ends = [f.end if f.end is not None else f.start for f in self.faults if f.happened]
+        return max((e for e in ends if e is not None), default=None)
 
     @property
     def end_ts(self) -> float:

@@ -124,7 +124,7 @@ def test_json_is_versioned_and_complete(record: Record, tmp_path: Path) -> None:
     assert r["score"] == pytest.approx(100 * 14 / 27)
     assert "not verified earns 0" in r["rule"]
     assert {c["status"] for c in r["claims"]} == {"passed", "failed", "not_verified"}
-    assert data["verdict"]["schema_version"] == 1
+    assert data["verdict"]["schema_version"] == 2
     routes = {(x["kind"], x["name"]): x for x in data["samples"]["routes"]}
     assert routes[("http", "GET /healthz")]["count"] == 60
     assert [c["tier"] for c in data["capacity"]] == ["starter", "team", "enterprise"]

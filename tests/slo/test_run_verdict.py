@@ -47,7 +47,8 @@ def test_verdict_json_has_the_documented_fields(make_run: MakeRun, slo_file: Pat
     run = make_run([samples_table(5000, ok=ok, latency_ms=np.linspace(1, 600, 5000))])
     outcome = evaluate_run(EvaluateRequest(run, slo_file))
     data = json.loads((run / "verdict.json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
+    assert data["faults"] == [] and data["abort"] is None
     assert data["status"] == "fail" and outcome.exit_code == EXIT_GATE_FAILED
     assert data["cross_check"] == {}
     availability, latency = data["objectives"]
@@ -74,7 +75,7 @@ def test_verdict_round_trips(make_run: MakeRun, slo_file: Path) -> None:
 
 def test_unknown_verdict_schema_is_rejected_by_name() -> None:
     with pytest.raises(ConfigError, match="schema_version 2 is not supported") as info:
-        verdict_from_dict({"schema_version": 2, "status": "pass", "objectives": []})
+        verdict_from_dict({"schema_version": 99, "status": "pass", "objectives": []})
     assert info.value.field == "schema_version"
 
 
