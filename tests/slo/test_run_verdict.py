@@ -74,9 +74,15 @@ def test_verdict_round_trips(make_run: MakeRun, slo_file: Path) -> None:
 
 
 def test_unknown_verdict_schema_is_rejected_by_name() -> None:
-    with pytest.raises(ConfigError, match="schema_version 2 is not supported") as info:
+    with pytest.raises(ConfigError, match="schema_version 99 is not supported") as info:
         verdict_from_dict({"schema_version": 99, "status": "pass", "objectives": []})
     assert info.value.field == "schema_version"
+
+
+def test_version_1_verdict_is_still_read() -> None:
+    """Files written before faults existed migrate to v2: no faults, no early stop."""
+    old = verdict_from_dict({"schema_version": 1, "status": "pass", "objectives": []})
+    assert old.schema_version == 2 and old.faults == () and old.abort is None
 
 
 @pytest.mark.parametrize("status", [RunStatus.ABORTED, RunStatus.FAILED, RunStatus.RUNNING])

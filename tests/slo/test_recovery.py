@@ -1,0 +1,197 @@
+"""Recovery, per-fault budget and phases (slo/recovery.py) against hand-computed values.
+
+Samples are sent every 0.1 s from T0; a fault is a run.json ``faults`` entry. Every expected
+number below is worked out in the test's docstring or cross-checked by brute force with
+numpy (nearest-rank percentile = numpy's ``inverted_cdf``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from slo._types import Status
+from slo.evaluate import evaluate, evaluate_objective
+from slo.evaluate_run import EvaluateRequest, evaluate_run
+from slo.faults import faults_from_run
+from slo.measurements import Measurements, RunFacts
+from slo.recovery import health_recovery, judge_faults, sli_recovery, window_tests
+from slo.samples import SampleColumns
+from slo.spec.load import parse_slo
+from tests.slo.conftest import T0, samples_table
+
+STEP = 0.1
+N = 300  # 30 s of samples
+
+
+def _ts(n: int = N) -> np.ndarray:
+    return T0 + np.round(np.arange(n) * STEP, 6)
+
+
+def _measure(ok: np.ndarray | None = None, latency: np.ndarray | None = None,
+             names: list[str] | None = None, end: float = 30.0, n: int = N,
+             faults: list[dict[str, Any]] | None = None) -> Measurements:
+    cols: dict[str, Any] = {"ts": _ts(n)}
+    if ok is not None:
+        cols["ok"] = ok
+    if latency is not None:
+        cols["latency_ms"] = latency
+    if names is not None:
+        cols["name"] = names
+    table = samples_table(n, **cols)
+    return Measurements(RunFacts("r", T0, T0 + end), SampleColumns.from_arrow(table),
+                        faults=faults_from_run(faults or []))
+
+
+def _fault(start: float, end: float | None, name: str = "f", action: str = "target",
+           **extra: Any) -> dict[str, Any]:
+    return {"index": 0, "name": name, "action": action, "planned_at": start, "status": "done",
+            "started_at": T0 + start, "ended_at": None if end is None else T0 + end, **extra}
+
+
+def _objectives(text: str) -> tuple[Any, ...]:
+    return parse_slo(text).objectives
+
+
+ERR = "objectives: [{name: err, sli: error_rate, threshold_percent: 1, select: {kind: http}}]"
+AVAIL = ("objectives: [{name: avail, sli: availability, target: 99, min_events: 10, "
+         "select: {kind: http}}]")
+P95 = "objectives: [{name: p95, sli: latency, percentile: 95, threshold_ms: 100}]"
+
+
+def _bad_between(a: float, b: float) -> np.ndarray:
+    t = np.round(np.arange(N) * STEP, 6)
+    return ~((t >= a) & (t <= b))
+
+
+@pytest.mark.parametrize(
+    ("bad_until", "window", "expected"),
+    [
+        pytest.param(14.2, 1.0, 1.2, id="errors_until_14.2_window_1s"),
+        # The window (s, s+5] must be clean: the last bad send is 14.2 -> still 1.2 s.
+        pytest.param(14.2, 5.0, 1.2, id="errors_until_14.2_window_5s"),
+        # No error after the fault's end: recovered at once.
+        pytest.param(12.9, 1.0, 0.0, id="clean_after_end"),
+        # Errors until 29.5: no full 1 s clean window before the run ends at 30 s.
+        pytest.param(29.5, 1.0, None, id="never_clean_in_a_full_window"),
+    ],
+)
+def test_sli_recovery_of_an_error_rate(bad_until: float, window: float,
+                                       expected: float | None) -> None:
+    """Fault 10..13 s; errors sent from 10 s until ``bad_until``; 1 % error budget, so any
+    error in a 10-sample window breaks it."""
+    m = _measure(ok=_bad_between(10.0, bad_until))
+    got = sli_recovery(window_tests(_objectives(ERR), m), T0 + 13.0, T0 + 30.0, window)
+    assert got == (None if expected is None else pytest.approx(expected, abs=1e-6))
+
+
+def test_percentile_recovery_matches_brute_force_nearest_rank() -> None:
+    """p95 <= 100 ms over 5 s windows of 50 samples tolerates 2 slow ones (50 - ceil(47.5)).
+    Slow sends until 15.0 s, fault ended at 12 s: the window after 14.8 holds 14.9 and 15.0
+    -> recovered at 14.8, 2.8 s after the end. Brute force with numpy agrees."""
+    t = np.round(np.arange(N) * STEP, 6)
+    latency = np.where((t >= 10.0) & (t <= 15.0), 500.0, 10.0)
+    m = _measure(latency=latency)
+    got = sli_recovery(window_tests(_objectives(P95), m), T0 + 12.0, T0 + 30.0, 5.0)
+    assert got == pytest.approx(2.8, abs=1e-6)
+    for s in t[(t >= 12.0) & (t + 5.0 <= 30.0)]:  # independent check, window by window
+        w = latency[(t > s + 1e-9) & (t <= s + 5.0 + 1e-9)]
+        if np.percentile(w, 95, method="inverted_cdf") <= 100.0:
+            assert s - 12.0 == pytest.approx(2.8, abs=1e-6)
+            break
+
+
+def test_health_recovery_sample_is_read_by_fault_name() -> None:
+    names = ["GET /x"] * N
+    names[150] = "recovery: kill #2"
+    latency = np.full(N, 10.0)
+    latency[150] = 4321.0
+    m = _measure(latency=latency, names=names)
+    assert health_recovery(m.samples, "kill #2") == (True, pytest.approx(4.321))
+    assert health_recovery(m.samples, "other") is None
+
+
+def test_fault_result_budget_and_phases() -> None:
+    """Fault 10..13 s, errors from 10.0 to 14.2 s: 43 bad sends (10.0, 10.1, ... 14.2).
+    Availability 99 % over 300 events allows 3 bad: the fault consumed 43 / 3 of the run's
+    budget. Phases: before 0..10 clean (pass), during 10..13 all bad (fail), after 13..30
+    holds 12 bad of 170 (7 %: fail)."""
+    faults = [_fault(10.0, 13.0, "429 storm")]
+    m = _measure(ok=_bad_between(10.0, 14.2), faults=faults)
+    objectives = _objectives(AVAIL)
+    (r,) = judge_faults(objectives, m, m.faults, evaluate_objective, window_s=1.0)
+    assert r.recovered and r.sli_recovery_s == pytest.approx(1.2, abs=1e-6)
+    assert r.recovery_s == pytest.approx(1.2, abs=1e-6) and r.summary == "recovered in 1.2 s"
+    (b,) = r.budgets
+    assert (b.objective, b.bad, b.allowed_bad) == ("avail", 43, pytest.approx(3.0))
+    assert b.consumed == pytest.approx(43 / 3.0)
+    phases = {p.phase: p for p in r.phases}
+    assert [p.phase for p in r.phases] == ["before", "during", "after"]
+    assert phases["before"].status is Status.PASS and phases["before"].objectives[0].events == 100
+    assert phases["during"].status is Status.FAIL
+    assert phases["during"].objectives[0].value == pytest.approx(0.0)
+    after = phases["after"].objectives[0]
+    assert after.events == 170 and after.value == pytest.approx(100 * 158 / 170)
+
+
+def test_fault_never_undone_is_not_recovered() -> None:
+    m = _measure(ok=_bad_between(10.0, 30.0), faults=[_fault(10.0, None, "db", "database")])
+    (r,) = judge_faults(_objectives(AVAIL), m, m.faults, evaluate_objective)
+    assert not r.recovered and r.recovery_s is None and r.summary == "not recovered"
+    assert "never undone" in r.note and r.component == "database"
+    assert r.budgets[0].bad == 200  # 10.0 .. 29.9, all counted until the run's end
+
+
+def test_kill_lasts_until_recovered_and_needs_the_health_probe() -> None:
+    """A kill at 10 s (start == end). Errors until 10.5, health back after 2.5 s: recovery is
+    the later of SLI (0.5 s) and health (2.5 s); "during" spans 10..12.5."""
+    names = ["GET /x"] * N
+    names[101] = "recovery: kill"
+    latency = np.full(N, 10.0)
+    latency[101] = 2500.0
+    ok = _bad_between(10.0, 10.5)
+    ok[101] = True
+    m = _measure(ok=ok, latency=latency, names=names, faults=[_fault(10.0, 10.0, "kill", "kill")])
+    avail = "objectives: [{name: avail, sli: availability, target: 99, select: {name: 'GET *'}}]"
+    (r,) = judge_faults(_objectives(avail), m, m.faults, evaluate_objective, window_s=1.0)
+    assert r.component == "api" and r.sli_recovery_s == pytest.approx(0.5, abs=1e-6)
+    assert r.health_recovery_s == pytest.approx(2.5) and r.recovery_s == pytest.approx(2.5)
+    during = next(p for p in r.phases if p.phase == "during")
+    assert during.end - during.start == pytest.approx(2.5)
+
+
+def test_health_probe_that_never_answered_means_not_recovered() -> None:
+    names = ["GET /x"] * N
+    names[100] = "recovery: kill"
+    ok = np.ones(N, dtype=bool)
+    ok[100] = False
+    m = _measure(ok=ok, names=names, faults=[_fault(10.0, 10.0, "kill", "kill")])
+    avail = "objectives: [{name: avail, sli: availability, target: 99, select: {name: 'GET *'}}]"
+    (r,) = judge_faults(_objectives(avail), m, m.faults, evaluate_objective)
+    assert r.sli_recovered and r.health_recovered is False and not r.recovered
+    assert "health probe" in r.note
+
+
+def test_evaluate_run_writes_faults_into_verdict_json(make_run: Callable[..., Path],
+                                                      tmp_path: Path) -> None:
+    slo = tmp_path / "slo.yaml"
+    slo.write_text(AVAIL + "\n")
+    table = samples_table(N, ts=_ts(), ok=_bad_between(10.0, 14.2))
+    run = make_run([table], duration_s=30.0, faults=[_fault(10.0, 13.0, "429 storm")])
+    evaluate_run(EvaluateRequest(run, slo))
+    data = json.loads((run / "verdict.json").read_text())
+    (fault,) = data["faults"]
+    assert fault["name"] == "429 storm" and fault["recovered"] is True
+    assert fault["sli_recovery_s"] == pytest.approx(1.2, abs=1e-6)  # default 10 s window
+    assert [p["phase"] for p in fault["phases"]] == ["before", "during", "after"]
+    assert fault["budgets"][0]["bad"] == 43
+
+
+def test_no_faults_means_an_empty_list() -> None:
+    m = _measure()
+    assert evaluate(_objectives(AVAIL), m).faults == ()
