@@ -17,6 +17,7 @@ from typing import Final
 
 from scenarios.record import RunLayout, RunStatus
 from slo._types import Status
+from slo.abort import abort_from_record
 from slo.crosscheck import cross_check_run
 from slo.evaluate import evaluate
 from slo.measure import load_measurements, read_run_info
@@ -70,7 +71,12 @@ class EvaluateOutcome:
 
 
 def exit_code_for(verdict: Verdict) -> int:
-    """0 pass or warn · 1 fail · 3 insufficient data (DESIGN.md exit codes)."""
+    """0 pass or warn · 1 fail · 3 insufficient data (DESIGN.md exit codes).
+
+    A run stopped by ``abort_on`` is a failed gate (1), not an incomplete run (3): it was
+    stopped *because* an objective was measured burning its budget too fast, which is a
+    judgement, like k6's abortOnFail exiting with its "thresholds failed" code.
+    """
     if verdict.status is Status.FAIL:
         return EXIT_GATE_FAILED
     if verdict.status is Status.INSUFFICIENT_DATA:
@@ -112,7 +118,9 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
         cross_check_run(request.run_dir, request.source, spec.cross_check)
     measurements = load_measurements(request.run_dir, spec.objectives, info)
     _require_samples(spec, measurements.samples.n, request.run_dir)
-    verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name)
+    stopped = (info.model_extra or {}).get("stopped_early")
+    verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name,
+                       abort=abort_from_record(stopped))
     path = write_verdict(verdict, RunLayout(request.run_dir).verdict_json)
     code = exit_code_for(verdict)
     if info.status is not RunStatus.COMPLETE and code == EXIT_OK:

@@ -14,7 +14,14 @@ from typing import Protocol
 from scenarios.record import RunInfo, RunStatus
 from scenarios.spec import LoadedScenario
 
-__all__ = ["ProgressCallback", "RunOutcome", "RunProgress", "RunRequest", "TargetObserver"]
+__all__ = [
+    "LiveCheck",
+    "ProgressCallback",
+    "RunOutcome",
+    "RunProgress",
+    "RunRequest",
+    "TargetObserver",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,11 @@ class RunProgress:
 
 
 ProgressCallback = Callable[[RunProgress], None]
+
+LiveCheck = Callable[[Path], "str | None"]
+"""Called by the run loop about once a second with the run directory while the load runs;
+a returned reason stops the run early as ``aborted`` (run.json ``stopped_early``). The
+runner does not judge: the caller (``slo.abort`` via the pipeline) decides."""
 
 
 class TargetObserver(Protocol):
@@ -89,6 +101,7 @@ class RunRequest:
     progress: ProgressCallback | None = None
     environ: Mapping[str, str] | None = None
     observer: TargetObserver | None = None
+    live_check: LiveCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)
