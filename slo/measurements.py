@@ -64,10 +64,10 @@ class Measurements:
 
     @property
     def quiet_since(self) -> float | None:
-        """When the last fault was over (its end, or its start for a fault never undone);
-        ``None`` without faults. Resource SLIs judge only after it (docs/slo.md)."""
-        ends = [f.end if f.end is not None else f.start for f in self.faults if f.happened]
-        return max((e for e in ends if e is not None), default=None)
+        """When the last fault was over; ``inf`` if one was never undone (no quiet time at
+        all); ``None`` without faults. The memory slope is judged only after it (docs/slo.md)."""
+        ends = [f.end if f.end is not None else float("inf") for f in self.faults if f.happened]
+        return max(ends, default=None)
 
     @property
     def end_ts(self) -> float:

@@ -14,6 +14,7 @@ health checks       names whose path ends in /healthz, /readyz, /livez, /health,
 ``durability: ...`` a read-back of an acknowledged write (also ``readback: ...``): ``ok`` =
                     the write was found intact
 ``provision: ...``  tenant provisioning, ``latency_ms`` = its duration
+``retry: ...``      a check that no acknowledged run failed on the provider's 429s (claim 8)
 =================  ==========================================================================
 """
 
@@ -59,7 +60,7 @@ HOLD_S: Final = 10.0
 SATURATION: Final = 0.9
 """CPU at or above this share of what the processes could use counts as saturated."""
 
-_NONE, _ISOLATION, _HEALTH, _RECOVERY, _DURABILITY, _PROVISION = range(6)
+_NONE, _ISOLATION, _HEALTH, _RECOVERY, _DURABILITY, _PROVISION, _RETRY = range(7)
 _READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _REFUSED: Final = (401, 403, 404)
@@ -80,6 +81,8 @@ def classify_name(name: str) -> int:
         return _DURABILITY
     if low.startswith("provision:"):
         return _PROVISION
+    if low.startswith("retry:"):
+        return _RETRY
     return _NONE
 
 
@@ -114,6 +117,7 @@ def sample_facts(
         health = HealthFacts(int(health_idx.size), int(np.count_nonzero(cols.ok[health_idx])),
                              float(percentiles(lat, [99])[0]))
     dur_idx = np.flatnonzero(cls == _DURABILITY)
+    retry_idx = np.flatnonzero(cls == _RETRY)
     prov_idx = np.flatnonzero(cls == _PROVISION)
     return SampleFacts(
         total=cols.n,
@@ -121,6 +125,7 @@ def sample_facts(
         health=health,
         recovery=_recovery(cols, np.flatnonzero(cls == _RECOVERY)),
         durability=CheckFacts(int(dur_idx.size), int(np.count_nonzero(cols.ok[dur_idx]))),
+        retry=CheckFacts(int(retry_idx.size), int(np.count_nonzero(cols.ok[retry_idx]))),
         provisioning_max_s=float(np.max(cols.latency_ms[prov_idx])) / 1000.0
         if prov_idx.size else None,
         provisioning_count=int(prov_idx.size),

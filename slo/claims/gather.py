@@ -22,6 +22,7 @@ import pyarrow as pa
 from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
 from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
 from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
+from slo.faults import faults_from_run
 from slo.measurements import Timeseries
 from slo.samples import SampleColumns
 from slo.server import ServerRecord, read_server_record
@@ -140,6 +141,7 @@ def build_evidence(
         scenario=scenario,
         timeseries=ts_facts,
         server=None if server is None else server_facts(server),
+        faults=faults_from_run((info.model_extra or {}).get("faults")),
         **({"samples": s_facts} if s_facts is not None else {}),
     )
 
