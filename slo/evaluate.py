@@ -25,8 +25,8 @@ import numpy as np
 from slo._types import Status, worst
 from slo.budget import burn_rate, run_budget, window_budget_consumed
 from slo.burn import AlertResult, replay_alerts
-from slo.judge import judge, min_events, pick_worst_group, threshold_text
 from slo.fault_results import AbortResult
+from slo.judge import judge, min_events, pick_worst_group, threshold_text
 from slo.measurements import Measurements
 from slo.recovery import RECOVERY_WINDOW_S, judge_faults
 from slo.resources import evaluate_cpu, evaluate_memory_slope, evaluate_server_latency

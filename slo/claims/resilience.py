@@ -128,7 +128,9 @@ def judge_provider(ev: Evidence) -> Outcome:
     limited = s.provider_rate_limited if s is not None else None
     if storm is None and not limited:
         why = ("the provider never rate-limited the service: nothing to absorb"
-               if limited == 0 else "no provider 429 storm in this run")
+               if limited == 0 else "no provider 429 storm in this run (no `target` fault "
+               "with rate_limit_storm" + (", and no server.json counters)" if s is None
+                                          else ", and no provider-call counter in server.json)"))
         return Outcome("not_verified", "-", need, why)
     parts = []
     if storm is not None:

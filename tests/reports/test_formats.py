@@ -120,8 +120,8 @@ def test_json_is_versioned_and_complete(record: Record, tmp_path: Path) -> None:
     data = json.loads(render(record, "mixed", tmp_path)["json"])
     assert data["schema_version"] == 1
     r = data["readiness"]
-    assert (r["decision"], r["earned"], r["total"]) == ("NO-GO", 14, 27)
-    assert r["score"] == pytest.approx(100 * 14 / 27)
+    assert (r["decision"], r["earned"], r["total"]) == ("NO-GO", 12, 27)
+    assert r["score"] == pytest.approx(100 * 12 / 27)
     assert "not verified earns 0" in r["rule"]
     assert {c["status"] for c in r["claims"]} == {"passed", "failed", "not_verified"}
     assert data["verdict"]["schema_version"] == 2
