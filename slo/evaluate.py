@@ -28,7 +28,7 @@ from slo.burn import AlertResult, replay_alerts
 from slo.fault_results import AbortResult
 from slo.judge import judge, min_events, pick_worst_group, threshold_text
 from slo.measurements import Measurements
-from slo.recovery import RECOVERY_WINDOW_S, judge_faults
+from slo.recovery import RECOVERY_WINDOW_S, fault_spans, judge_faults, without_spans
 from slo.resources import evaluate_cpu, evaluate_memory_slope, evaluate_server_latency
 from slo.samples import BoolArray
 from slo.sli import aggregate, corrected_latency_ms, percentiles
@@ -66,10 +66,16 @@ def evaluate(
     shortened run's objectives say, because the budget was burning too fast to go on
     (docs/slo.md, "abort_on").
     """
-    results = tuple(evaluate_objective(o, measurements) for o in objectives)
-    facts = measurements.facts
     faults = judge_faults(objectives, measurements, measurements.faults, evaluate_objective,
                           recovery_window_s)
+    spans = fault_spans(faults, measurements.end_ts)
+    steady = without_spans(measurements, spans) if spans else measurements
+    results = tuple(
+        _steady(evaluate_objective(o, steady)) if o.exclude_faults and spans
+        else evaluate_objective(o, measurements)
+        for o in objectives
+    )
+    facts = measurements.facts
     return Verdict(
         status=Status.FAIL if abort is not None else overall_status(results),
         objectives=results,
@@ -85,6 +91,11 @@ def evaluate(
         faults=faults,
         abort=abort,
     )
+
+
+def _steady(result: ObjectiveResult) -> ObjectiveResult:
+    """Say on the result that fault spans were left out (``exclude_faults``)."""
+    return replace(result, statistic=f"{result.statistic} (fault spans excluded)".strip())
 
 
 def overall_status(results: Sequence[ObjectiveResult]) -> Status:

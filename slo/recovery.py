@@ -64,6 +64,8 @@ from slo.verdict import ObjectiveResult
 __all__ = [
     "RECOVERY_WINDOW_S",
     "WindowTest",
+    "fault_spans",
+    "without_spans",
     "health_recovery",
     "judge_faults",
     "sli_recovery",
@@ -294,6 +296,30 @@ def _phase(name: str, start: float, end: float, objectives: Sequence[Objective],
                if not (o.optional and p.status is Status.INSUFFICIENT_DATA)]
     return PhaseResult(name, start, end, worst(counted) if counted else Status.PASS,
                        tuple(results))
+
+
+def fault_spans(results: Sequence[FaultResult], run_end: float) -> list[tuple[float, float]]:
+    """Sample spans ``exclude_faults`` leaves out: start to recovery for a recovered fault;
+    start to end (the run's end if never undone) for one that did not recover -- so what
+    happens after an unrecovered fault is still judged."""
+    spans = []
+    for r in results:
+        if r.start is None:
+            continue
+        end = run_end if r.end is None else r.end
+        if r.recovered and r.recovery_s is not None:
+            end += r.recovery_s
+        spans.append((r.start, max(r.start, min(end, run_end))))
+    return spans
+
+
+def without_spans(m: Measurements, spans: Sequence[tuple[float, float]]) -> Measurements:
+    """``m`` without the samples sent inside any of ``spans`` (start inclusive, end exclusive;
+    a kill's zero-length span still drops sends at the kill instant)."""
+    keep = np.ones(m.samples.n, dtype=np.bool_)
+    for a, b in spans:
+        keep &= ~((m.samples.ts >= a) & (m.samples.ts < max(b, a + _EPS)))
+    return replace(m, samples=m.samples.take(keep))
 
 
 def _finite(value: float | None) -> float | None:

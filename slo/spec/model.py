@@ -94,6 +94,9 @@ class _Base(_Frozen):
     warmup_s: Duration | None = Field(default=None, alias="warmup")
     min_events: int | None = Field(default=None, ge=1)
     optional: bool = False
+    exclude_faults: bool = False
+    """Judge the steady state only: leave out samples sent while a fault was in force and
+    until it recovered (docs/slo.md, "Faults"); each fault's cost is reported per fault."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -197,3 +198,35 @@ def test_evaluate_run_writes_faults_into_verdict_json(make_run: Callable[..., Pa
 def test_no_faults_means_an_empty_list() -> None:
     m = _measure()
     assert evaluate(_objectives(AVAIL), m).faults == ()
+
+
+def test_exclude_faults_judges_the_steady_state_only() -> None:
+    """Errors from 10.0 to 14.2 s, fault 10..13, default 10 s window: recovered 1.1 s after
+    the end (one bad send is tolerated in 100). Excluded: sends in [10, 14.1) = 41; left: 259
+    sends, 2 bad (14.1, 14.2) -> 257/259. Without the option: 257/300."""
+    faults = [_fault(10.0, 13.0)]
+    m = _measure(ok=_bad_between(10.0, 14.2), faults=faults)
+    plain = AVAIL.replace("min_events: 10,", "min_events: 10, exclude_faults: false,")
+    steady = AVAIL.replace("min_events: 10,", "min_events: 10, exclude_faults: true,")
+    v_plain = evaluate(_objectives(plain), m).objectives[0]
+    v_steady = evaluate(_objectives(steady), m).objectives[0]
+    assert v_plain.value == pytest.approx(100 * 257 / 300) and v_plain.events == 300
+    assert v_steady.value == pytest.approx(100 * 257 / 259) and v_steady.events == 259
+    assert v_steady.statistic.endswith("(fault spans excluded)")
+
+
+def test_memory_slope_is_judged_after_the_last_fault() -> None:
+    """RSS grows 1 MB/s until a kill at 100 s drops it and it settles flat: judged from the
+    kill + 30 s, the slope is 0; the whole run after warm-up shows growth."""
+    from slo.measurements import Timeseries
+
+    t = T0 + np.arange(300.0)
+    rss = np.where(t < T0 + 100, 100e6 + (t - T0) * 1e6, 150e6)
+    slo = "objectives: [{name: mem, sli: memory_slope, threshold_mb_per_min: 5}]"
+    base = Measurements(RunFacts("r", T0, T0 + 300), SampleColumns.from_arrow(samples_table(1)),
+                        timeseries=Timeseries(t, {"target_rss_bytes": rss}))
+    no_faults = evaluate(_objectives(slo), base).objectives[0]
+    with_kill = evaluate(_objectives(slo), replace(
+        base, faults=faults_from_run([_fault(100.0, 100.0, "kill", "kill")]))).objectives[0]
+    assert with_kill.value == pytest.approx(0.0, abs=1e-9) and with_kill.events == 170
+    assert no_faults.value is not None and no_faults.value != pytest.approx(0.0, abs=1e-3)
