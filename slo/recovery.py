@@ -65,11 +65,11 @@ __all__ = [
     "RECOVERY_WINDOW_S",
     "WindowTest",
     "fault_spans",
-    "without_spans",
     "health_recovery",
     "judge_faults",
     "sli_recovery",
     "window_tests",
+    "without_spans",
 ]
 
 RECOVERY_WINDOW_S: Final = 10.0
