@@ -97,8 +97,8 @@ class WindowTest:
     def allowed(self, n: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Bad events tolerated in windows of ``n`` events."""
         if self.rank is not None:
-            return n - np.ceil(self.rank * n - _EPS)
-        return (self.share or 0.0) * n + _EPS
+            return np.asarray(n - np.ceil(self.rank * n - _EPS), dtype=np.float64)
+        return np.asarray((self.share or 0.0) * n + _EPS, dtype=np.float64)
 
 
 def window_tests(objectives: Sequence[Objective], m: Measurements) -> list[WindowTest]:

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.ipc as ipc
+from pyarrow.lib import read_message, read_record_batch  # what pyarrow.ipc re-exports
 
 from scenarios.record.schema import SAMPLE_SCHEMA, RunLayout
 
@@ -67,11 +67,11 @@ class StreamTail:
         consumed = 0
         while True:
             try:
-                message = ipc.read_message(reader)
+                message = read_message(reader)
             except (OSError, EOFError, pa.ArrowInvalid):
                 break  # end of what is written so far (or a torn last message)
             if message.type == "record batch":
-                out.append(ipc.read_record_batch(message, SAMPLE_SCHEMA))
+                out.append(read_record_batch(message, SAMPLE_SCHEMA))
             consumed = reader.tell()
         self._offsets[path] = offset + consumed
         return out
