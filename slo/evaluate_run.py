@@ -108,7 +108,10 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
     slo_path = resolve_slo_path(request.run_dir, request.slo_path, info.slo_path,
                                 request.default_slo)
     spec = load_slo(slo_path)
-    if info.status is not RunStatus.COMPLETE and not request.allow_incomplete:
+    stopped = (info.model_extra or {}).get("stopped_early")
+    abort = abort_from_record(stopped)
+    # A run stopped by abort_on was stopped by a judgement: it is judged without the flag.
+    if info.status is not RunStatus.COMPLETE and not request.allow_incomplete and abort is None:
         why = f" ({info.reason})" if info.reason else ""
         raise RunIncompleteError(
             f"run {info.run_id} has status '{info.status}'{why}, so it cannot be judged; "
@@ -118,9 +121,8 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
         cross_check_run(request.run_dir, request.source, spec.cross_check)
     measurements = load_measurements(request.run_dir, spec.objectives, info)
     _require_samples(spec, measurements.samples.n, request.run_dir)
-    stopped = (info.model_extra or {}).get("stopped_early")
     verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name,
-                       abort=abort_from_record(stopped))
+                       abort=abort)
     path = write_verdict(verdict, RunLayout(request.run_dir).verdict_json)
     code = exit_code_for(verdict)
     if info.status is not RunStatus.COMPLETE and code == EXIT_OK:
