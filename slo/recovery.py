@@ -139,15 +139,35 @@ def sli_recovery(
 ) -> float | None:
     """Seconds from ``end`` until every test is within over ``(s, s + W]``; ``None`` if never.
 
-    Candidates are ``end`` and every later send time with a full window left in the run,
-    scanned in chunks so a quick recovery costs little even on a long run.
+    Candidates are ``end`` and every later send time with a full window left in the run
+    (the rule of the module docstring), scanned block by block so a quick recovery costs
+    little even on a long run.
     """
     if not tests or window_s <= 0:
         return None
-    later = [t.ts[np.searchsorted(t.ts, end, "right"):] for t in tests]
-    cand = np.unique(np.concatenate([np.array([end]), *later]))
-    cand = cand[cand + window_s <= run_end + _EPS]
     cums = [np.concatenate(([0], np.cumsum(t.bad, dtype=np.int64))) for t in tests]
+    last = run_end - window_s + _EPS  # the last start whose window still fits in the run
+    block_lo = end
+    while block_lo <= last:
+        # Candidates one time block at a time: each test's ts is sorted, so a block is two
+        # binary searches, and a quick recovery never touches the rest of the run.
+        block_hi = min(last, block_lo + max(60.0, 6 * window_s))
+        parts = [t.ts[np.searchsorted(t.ts, block_lo, "right"):
+                      np.searchsorted(t.ts, block_hi, "right")] for t in tests]
+        first = [np.array([end])] if block_lo == end else []
+        cand = np.unique(np.concatenate([*first, *parts]))
+        found = _first_within(tests, cums, cand, window_s)
+        if found is not None:
+            return found - end
+        if block_hi >= last:
+            break
+        block_lo = block_hi
+    return None
+
+
+def _first_within(tests: Sequence[WindowTest], cums: Sequence[npt.NDArray[np.int64]],
+                  cand: npt.NDArray[np.float64], window_s: float) -> float | None:
+    """The first candidate start whose window meets every test and holds an event."""
     for lo in range(0, cand.shape[0], _CHUNK):
         s = cand[lo:lo + _CHUNK]
         ok = np.ones(s.shape[0], dtype=np.bool_)
@@ -161,7 +181,7 @@ def sli_recovery(
             events += n
         hit = np.flatnonzero(ok & (events > 0))
         if hit.size:
-            return float(s[hit[0]] - end)
+            return float(s[hit[0]])
     return None
 
 

@@ -230,3 +230,13 @@ def test_memory_slope_is_judged_after_the_last_fault() -> None:
         base, faults=faults_from_run([_fault(100.0, 100.0, "kill", "kill")]))).objectives[0]
     assert with_kill.value == pytest.approx(0.0, abs=1e-9) and with_kill.events == 170
     assert no_faults.value is not None and no_faults.value != pytest.approx(0.0, abs=1e-3)
+
+
+def test_recovery_found_in_a_later_time_block() -> None:
+    """Errors until 95 s on a 200 s run (blocks of 60 s are scanned one by one): fault end
+    at 13 s, recovered at the last bad send, 95.0 - 13 = 82 s."""
+    n = 2000
+    t = np.round(np.arange(n) * STEP, 6)
+    m = _measure(ok=~((t >= 10.0) & (t <= 95.0)), n=n, end=200.0)
+    got = sli_recovery(window_tests(_objectives(ERR), m), T0 + 13.0, T0 + 200.0, 1.0)
+    assert got == pytest.approx(82.0, abs=1e-6)
