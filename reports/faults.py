@@ -14,7 +14,7 @@ from reports import fmt
 from reports.model import ReportData
 from slo.fault_results import FaultResult
 
-__all__ = ["FaultRow", "fault_bands", "fault_rows", "stopped_early"]
+__all__ = ["FaultRow", "PhaseRow", "fault_bands", "fault_rows", "phase_rows", "stopped_early"]
 
 _PHASE_ICON: Final = fmt.STATUS_ICON
 
@@ -73,6 +73,38 @@ def fault_rows(d: ReportData) -> list[FaultRow]:
         ) for r in results]
     return [FaultRow(f.name, f.action, rel(f.start), rel(f.end), "not judged", False, "-", "-",
                      "-", "-", f.error) for f in d.evidence.faults]
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseRow:
+    """One objective around one fault: ``(status, value text, events)`` per phase."""
+
+    fault: str
+    objective: str
+    cells: tuple[tuple[str, str, int], ...]
+
+
+def phase_rows(d: ReportData) -> list[PhaseRow]:
+    """The steady-state table: every sample objective before / during / after each fault."""
+    if d.verdict is None:
+        return []
+    units = {o.name: o.unit for o in d.verdict.objectives}
+    rows = []
+    for r in d.verdict.faults:
+        names = list(dict.fromkeys(o.name for p in r.phases for o in p.objectives))
+        for name in names:
+            cells = []
+            for p in r.phases:
+                o = next((x for x in p.objectives if x.name == name), None)
+                if o is None:
+                    cells.append(("insufficient_data", "-", 0))
+                    continue
+                unit = units.get(name, "")
+                text = fmt.ms(o.value) if unit == "ms" else (
+                    fmt.percent(o.value, 2) if unit == "%" else fmt.count(o.value))
+                cells.append((o.status.value, text, o.events))
+            rows.append(PhaseRow(r.name, name, tuple(cells)))
+    return rows
 
 
 def fault_bands(d: ReportData) -> list[tuple[float, float | None, str]]:

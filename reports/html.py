@@ -21,7 +21,7 @@ from markupsafe import Markup
 from reports import fmt
 from reports.aggregate import DIST_PCTS
 from reports.charts import Series, line_chart, percentile_x
-from reports.faults import fault_bands, fault_rows
+from reports.faults import fault_bands, fault_rows, phase_rows
 from reports.model import Audience, ReportData
 from slo.claims import SCORE_RULE, objective_anchor
 
@@ -198,7 +198,7 @@ def render_html(data: ReportData, audience: Audience = "sre") -> str:
         saturated=saturated, cross_check=_cross_check_tables(data),
         scenario_text=json.dumps(data.scenario, indent=2, sort_keys=True, default=str),
         routes=_sorted_routes(data), claim_icon=fmt.CLAIM_ICON, status_icon=fmt.STATUS_ICON,
-        faults=fault_rows(data),
+        faults=fault_rows(data), phases=phase_rows(data),
     )
 
 

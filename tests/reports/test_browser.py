@@ -71,8 +71,10 @@ def test_fault_bands_on_every_time_series_chart(
     assert all(not w for cid, w in per_chart if cid.startswith("chart-dist"))
     text = browser.text()
     for visible in ("Faults and recovery", "recovered in 3.2 s", "not recovered",
-                    "the health probe never answered again", "To verify:"):
+                    "the health probe never answered again", "To verify:", "93.75 % (64)"):
         assert visible in text, f"{visible!r} is not visible"
+    rows = browser.evaluate("document.querySelectorAll('#phases tbody tr').length")
+    assert rows == 3  # one sample objective with phases x three faults
     browser.screenshot(tmp_path / "faults.png")
 
 
