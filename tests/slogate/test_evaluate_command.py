@@ -119,7 +119,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     run = _run(tmp_path)
     assert main(["evaluate", str(run), "--slo", str(_slo(tmp_path)), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["schema_version"] == 1 and data["status"] == "pass"
+    assert data["schema_version"] == 2 and data["status"] == "pass"
     assert [o["name"] for o in data["objectives"]] == ["availability", "p95-latency", "p95-per-tier"]
 
 
