@@ -21,7 +21,7 @@ health checks       names whose path ends in /healthz, /readyz, /livez, /health,
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -100,8 +100,15 @@ def sample_facts(
     end: float | None,
     warmup_s: float,
     spike: SpikeWindow | None = None,
+    fault_spans: Sequence[tuple[float, float]] = (),
 ) -> SampleFacts:
-    """All per-sample evidence in one pass over the name codes (see module docstring)."""
+    """All per-sample evidence in one pass over the name codes (see module docstring).
+
+    ``fault_spans`` (a fault's start to its recovery): health checks and isolation probes
+    sent inside them are left out -- a readiness probe that goes red during a deliberate
+    database outage is doing its job, and a probe answered 503 then proves nothing about
+    isolation; what the fault cost is judged per fault (claim 9, verdict.json).
+    """
     if cols.n == 0 or cols.name is None or cols.status is None or cols.latency_ms is None:
         return SampleFacts(total=cols.n)
     names = cols.name
@@ -110,7 +117,10 @@ def sample_facts(
     cls = lut[names.codes] if names.categories else np.zeros(cols.n, dtype=np.int8)
     end_ts = end if end is not None else float(np.max(cols.ts))
     in_load = (cols.ts >= load_start + warmup_s) & (cols.ts <= end_ts)
-    health_idx = np.flatnonzero((cls == _HEALTH) & in_load)
+    calm = np.ones(cols.n, dtype=np.bool_)
+    for a, b in fault_spans:
+        calm &= ~((cols.ts >= a) & (cols.ts < max(b, a + 1e-9)))
+    health_idx = np.flatnonzero((cls == _HEALTH) & in_load & calm)
     health = HealthFacts()
     if health_idx.size:
         lat = cols.latency_ms[health_idx]
@@ -121,7 +131,7 @@ def sample_facts(
     prov_idx = np.flatnonzero(cls == _PROVISION)
     return SampleFacts(
         total=cols.n,
-        isolation=_isolation(cols, np.flatnonzero(cls == _ISOLATION)),
+        isolation=_isolation(cols, np.flatnonzero((cls == _ISOLATION) & calm)),
         health=health,
         recovery=_recovery(cols, np.flatnonzero(cls == _RECOVERY)),
         durability=CheckFacts(int(dur_idx.size), int(np.count_nonzero(cols.ok[dur_idx]))),

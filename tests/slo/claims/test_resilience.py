@@ -137,3 +137,31 @@ def test_recovery_measured_lists_each_fault() -> None:
     got = judge_claim(9, ev((KILL, DB), (result(KILL, 8.5), result(DB, None))))
     assert got.measured == "kill #2 8.5 s; database outage #3 not recovered"
     assert "database outage #3" in got.evidence
+
+
+def test_health_and_isolation_probes_inside_fault_spans_are_left_out() -> None:
+    """A /readyz that goes red during a database outage (20..30 s) is doing its job; outside
+    the span every check answered. Isolation probes answered 503 inside it prove nothing."""
+    import numpy as np
+
+    from slo.claims.facts import sample_facts
+    from slo.samples import SampleColumns
+    from tests.slo.conftest import samples_table
+
+    t = np.arange(0.0, 60.0, 1.0)
+    inside = (t >= 20) & (t < 30)
+    names = ["GET /readyz (probe)"] * 60
+    for i in (5, 25, 45):
+        names[i] = "isolation: GET /v1/runs/{id}"
+    status = np.where(inside, 503, 200).astype(np.int32)
+    status[[5, 45]] = 404
+    table = samples_table(60, ts=L0 + t, name=names, ok=~inside, status=status,
+                          kind=["check"] * 60)
+    cols = SampleColumns.from_arrow(table)
+    plain = sample_facts(cols, load_start=L0, end=L0 + 60, warmup_s=0.0)
+    calm = sample_facts(cols, load_start=L0, end=L0 + 60, warmup_s=0.0,
+                        fault_spans=[(L0 + 20, L0 + 30)])
+    assert (plain.health.total, plain.health.ok) == (57, 48)
+    assert (calm.health.total, calm.health.ok) == (48, 48)
+    assert (plain.isolation.inconclusive, calm.isolation.inconclusive) == (1, 0)
+    assert calm.isolation.refused == 2
