@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-__all__ = ["DB_WORDS", "FaultWindow", "component_of", "faults_from_run"]
+__all__ = ["DB_WORDS", "FaultWindow", "component_of", "faults_from_run", "faults_of", "run_field"]
 
 DB_WORDS: Final = ("db", "database", "failover", "postgres")
 
@@ -109,3 +109,25 @@ def faults_from_run(raw: Any) -> tuple[FaultWindow, ...]:
             error=str(entry.get("error") or ""),
         ))
     return tuple(sorted(out, key=lambda f: (f.planned_at, f.index)))
+
+
+def run_field(info: Any, name: str) -> Any:
+    """A run.json field whether ``RunInfo`` declares it or keeps it as an extra; pydantic
+    models inside are dumped to plain dicts (the runner may type them later)."""
+    value: Any = getattr(info, name, None)
+    if value is None:
+        extra: dict[str, Any] = getattr(info, "model_extra", None) or {}
+        value = extra.get(name)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    return dump() if callable(dump) else value
+
+
+def faults_of(info: Any) -> tuple[FaultWindow, ...]:
+    """The fault windows of a ``RunInfo`` (run.json ``faults``)."""
+    return faults_from_run(run_field(info, "faults"))

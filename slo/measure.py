@@ -16,7 +16,7 @@ import pyarrow as pa
 from pydantic import ValidationError
 
 from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
-from slo.faults import faults_from_run
+from slo.faults import faults_of
 from slo.measurements import Measurements, RunFacts, Timeseries
 from slo.samples import CATEGORICAL, SampleColumns
 from slo.server import ServerRecord, read_server_record
@@ -81,7 +81,7 @@ def load_measurements(
     )
     return Measurements(
         facts, samples, _timeseries(read_timeseries(run_dir)), server, _cross_check(server),
-        faults=faults_from_run(extra.get("faults")),
+        faults=faults_of(info),
     )
 
 

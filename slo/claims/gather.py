@@ -22,7 +22,7 @@ import pyarrow as pa
 from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
 from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
 from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
-from slo.faults import faults_from_run
+from slo.faults import faults_of
 from slo.measurements import Timeseries
 from slo.recovery import fault_spans
 from slo.samples import SampleColumns
@@ -132,7 +132,7 @@ def build_evidence(
         ts_facts = timeseries_facts(timeseries, load_start=run.load_start, warmup_s=run.warmup_s,
                                     cpu_count=run.cpu_count, workers=run.workers)
     s_facts = None
-    faults = faults_from_run((info.model_extra or {}).get("faults"))
+    faults = faults_of(info)
     if samples is not None:
         end = run.ended_at if run.ended_at is not None else run.load_start
         spans = (fault_spans(verdict.faults, end) if verdict is not None and verdict.faults

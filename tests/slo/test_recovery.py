@@ -240,3 +240,30 @@ def test_recovery_found_in_a_later_time_block() -> None:
     m = _measure(ok=~((t >= 10.0) & (t <= 95.0)), n=n, end=200.0)
     got = sli_recovery(window_tests(_objectives(ERR), m), T0 + 13.0, T0 + 200.0, 1.0)
     assert got == pytest.approx(82.0, abs=1e-6)
+
+
+def test_faults_are_read_whether_run_json_declares_them_or_not() -> None:
+    """The runner may keep ``faults`` as a run.json extra or declare it on RunInfo."""
+    from pydantic import BaseModel
+
+    from scenarios.record import RunInfo
+    from slo.faults import faults_of
+
+    entry = _fault(10.0, 13.0, "storm")
+    extra = RunInfo(run_id="r", target_url="http://127.0.0.1:1", started_at=T0, faults=[entry])
+
+    class Entry(BaseModel):
+        name: str
+        action: str
+        started_at: float
+        ended_at: float
+
+    class Typed(RunInfo):
+        faults: list[Entry]
+
+    typed = Typed(run_id="r", target_url="http://127.0.0.1:1", started_at=T0,
+                  faults=[Entry(name="storm", action="target", started_at=T0 + 10,
+                                ended_at=T0 + 13)])
+    for info in (extra, typed):
+        (f,) = faults_of(info)
+        assert (f.name, f.start, f.end) == ("storm", T0 + 10.0, T0 + 13.0)
