@@ -9,6 +9,8 @@ objective                        bad event                       window within t
 availability ``target: A``       ``ok`` false                    bad <= (1 - A/100) x n
 error_rate ``threshold_percent``  ``ok`` false                    bad <= T/100 x n
 latency / ttft ``percentile: p``  latency > threshold (``<``: >=)  n - bad >= ceil(p/100 x n)
+                                 (corrected latency when the
+                                 objective says ``corrected``)
 latency ``aggregate: max``        latency > threshold              bad = 0
 ===============================  ==============================  ==============================
 
@@ -51,6 +53,7 @@ from slo.fault_results import FaultBudget, FaultResult, PhaseObjective, PhaseRes
 from slo.faults import FaultWindow
 from slo.measurements import Measurements, RunFacts
 from slo.samples import BoolArray, SampleColumns
+from slo.sli import corrected_latency_ms
 from slo.spec.model import (
     AvailabilityObjective,
     ErrorRateObjective,
@@ -115,6 +118,8 @@ def window_tests(objectives: Sequence[Objective], m: Measurements) -> list[Windo
             if o.ok_only:
                 mask &= cols.ok
             lat = cols.latency_ms
+            if o.corrected and cols.intended_ts is not None:
+                lat = corrected_latency_ms(lat, cols.ts, cols.intended_ts)
             bad = lat >= o.threshold_ms if o.comparison == "<" else lat > o.threshold_ms
             q = o.quantile
             out.append(_test(o.name, cols.ts, mask, bad, share=0.0 if q is None else None,

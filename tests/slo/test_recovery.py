@@ -267,3 +267,20 @@ def test_faults_are_read_whether_run_json_declares_them_or_not() -> None:
     for info in (extra, typed):
         (f,) = faults_of(info)
         assert (f.name, f.start, f.end) == ("storm", T0 + 10.0, T0 + 13.0)
+
+
+def test_corrected_latency_objective_recovers_on_corrected_latency() -> None:
+    """Raw latency is 10 ms throughout, but sends from 10 to 15 s left 0.5 s late (a stall):
+    corrected 510 ms, sent at 10.5 .. 15.5 s. On-time sends resume at 15.1 s. With 5 s
+    windows after s = 15.3: late 15.4, 15.5 (2 bad) + on-time 15.4 .. 20.3 (50 good) = 52,
+    and 50 >= ceil(0.95 x 52) = 50 -> within; after 15.2: 3 bad, 50 good, 50 < ceil(50.35).
+    So corrected recovers 3.3 s after the 12 s end; raw latency recovers at once."""
+    t = np.round(np.arange(N) * STEP, 6)
+    late = np.where((t >= 10.0) & (t <= 15.0), 0.5, 0.0)
+    table = samples_table(N, ts=T0 + t + late, intended_ts=T0 + t)
+    m = Measurements(RunFacts("r", T0, T0 + 30.0), SampleColumns.from_arrow(table))
+    corrected = _objectives(P95.replace("threshold_ms: 100", "threshold_ms: 100, corrected: true"))
+    got = sli_recovery(window_tests(corrected, m), T0 + 12.0, T0 + 30.0, 5.0)
+    raw = sli_recovery(window_tests(_objectives(P95), m), T0 + 12.0, T0 + 30.0, 5.0)
+    assert raw == 0.0
+    assert got == pytest.approx(3.3, abs=1e-6)
