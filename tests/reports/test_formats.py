@@ -3,12 +3,12 @@ HTML is self-contained and escaped; Markdown stays under GitHub's limit; JSON is
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 
 import pyarrow as pa
@@ -149,7 +149,7 @@ def test_run_stopped_by_abort_on_says_why_in_every_format(record: Record, tmp_pa
     write_verdict(dc_replace(verdict, status=Status.FAIL, abort=AbortResult(
         "http-availability", reason, info.started_at + 50, 30.0, 14.4, 60.0)), layout.verdict_json)
     out = render_all(run, out_dir=tmp_path / "out")
-    assert reason in html.unescape(out["html"].read_text(encoding="utf-8"))
+    assert reason in unescape(out["html"].read_text(encoding="utf-8"))
     assert reason in out["md"].read_text(encoding="utf-8")
     slo_suite = ET.parse(out["junit"]).getroot().findall("testsuite")[0]
     case = next(c for c in slo_suite if c.get("name") == "abort_on")
