@@ -3,7 +3,8 @@
 The report must be one self-contained file that reads with JavaScript off, so charts are
 plain ``<svg>`` markup: axes with "nice" ticks (1, 2, 5 x 10^k), one polyline per series
 (a ``None`` value breaks the line rather than drawing a fake zero), an optional shaded span
-(the warm-up), and a legend. Coordinates are rounded to 0.1 px, so the same data always
+(the warm-up), fault bands (each fault's actual start to end, hatched red; a kill, which has
+no duration, is a vertical line), and a legend. Coordinates are rounded to 0.1 px, so the same data always
 gives the same bytes and golden files stay stable.
 
 Colours are the Okabe-Ito palette, distinguishable with the common colour-vision
@@ -87,8 +88,12 @@ def line_chart(
     x_ticks: Sequence[tuple[float, str]] | None = None,
     log_y: bool = False,
     chart_id: str = "",
+    bands: Sequence[tuple[float, float | None, str]] = (),
 ) -> Markup:
-    """An SVG line chart as markup safe to embed in an autoescaped template."""
+    """An SVG line chart as markup safe to embed in an autoescaped template.
+
+    ``bands``: ``(start, end, label)`` in x units; ``end`` None runs to the right edge.
+    """
     finite = [v for s in series for v in s.values if v is not None and math.isfinite(v)]
     if log_y:
         finite = [v for v in finite if v > 0]
@@ -129,6 +134,7 @@ def line_chart(
         out.append(f'<rect class="shade" x="{a}" y="{top}" width="{round(b - a, 1)}" '
                    f'height="{round(ph, 1)}"/><text class="sl" x="{a + 3}" y="{top + 11}">'
                    f'{escape(shade[2])}</text>')
+    out += _bands(bands, x_lo, x_hi, top, ph, px)
     for t in yt:
         y = py_raw(t)
         text = _label(10 ** t) if log_y else _label(t)
@@ -153,6 +159,22 @@ def line_chart(
     out.append(legend)
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _bands(bands: Sequence[tuple[float, float | None, str]], x_lo: float, x_hi: float,
+           top: float, ph: float, px: Callable[[float], float]) -> list[str]:
+    """Fault spans: a translucent rect (at least 2 px wide, so a kill shows) and its label."""
+    out = []
+    for start, end, label in bands:
+        stop = x_hi if end is None else end
+        if stop < x_lo or start > x_hi:
+            continue
+        a, b = px(max(x_lo, start)), px(min(x_hi, stop))
+        w = max(2.0, round(b - a, 1))
+        out.append(f'<rect class="fault" x="{a}" y="{top}" width="{w}" height="{round(ph, 1)}">'
+                   f'<title>{escape(label)}</title></rect><text class="fl" x="{a + 2}" '
+                   f'y="{round(top + ph - 4, 1)}">{escape(label)}</text>')
+    return out
 
 
 def _path(x: Sequence[float], values: Sequence[float | None], px: Callable[[float], float],

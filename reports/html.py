@@ -22,6 +22,7 @@ from reports import fmt
 from reports.aggregate import DIST_PCTS
 from reports.alerts import alert_rows
 from reports.charts import Series, line_chart, percentile_x
+from reports.faults import fault_bands, fault_rows, phase_rows
 from reports.model import Audience, ReportData
 from slo.claims import SCORE_RULE, objective_anchor
 
@@ -66,16 +67,16 @@ def _traffic(d: ReportData) -> list[Chart]:
         return []
     n = len(agg.series[0].rps)
     x = [(i + 0.5) * agg.bucket_s for i in range(n)]
-    shade = _warmup(d)
+    shade, bands = _warmup(d), fault_bands(d)
     per = f"per {agg.bucket_s:g} s bucket" if agg.bucket_s > 1 else "per second"
     charts = [
         Chart("Traffic", line_chart("Operations per second by kind", x,
                                     [Series(s.kind, s.rps) for s in agg.series],
-                                    y_unit="ops/s", shade=shade, chart_id="chart-rps"),
+                                    y_unit="ops/s", shade=shade, bands=bands, chart_id="chart-rps"),
               f"Completed operations {per}, by send time."),
         Chart("Traffic", line_chart("Errors per second by kind", x,
                                     [Series(s.kind, s.errors_per_s) for s in agg.series],
-                                    y_unit="errors/s", shade=shade, chart_id="chart-errors"),
+                                    y_unit="errors/s", shade=shade, bands=bands, chart_id="chart-errors"),
               "Samples with ok = false."),
     ]
     for s in agg.series:
@@ -84,7 +85,7 @@ def _traffic(d: ReportData) -> list[Chart]:
         charts.append(Chart("Latency", line_chart(
             f"{s.kind} latency p50 / p95 / p99", x,
             [Series("p50", s.p50), Series("p95", s.p95), Series("p99", s.p99)],
-            y_unit="ms", shade=shade, chart_id=f"chart-latency-{s.kind}"),
+            y_unit="ms", shade=shade, bands=bands, chart_id=f"chart-latency-{s.kind}"),
             f"Raw latency {per}, nearest-rank percentiles."))
     return charts
 
@@ -115,14 +116,14 @@ def _resources(d: ReportData) -> list[Chart]:
     if ts is None or ts.t.size == 0:
         return []
     x = [float(t) - d.load_start for t in ts.t]
-    shade = _warmup(d)
+    shade, bands = _warmup(d), fault_bands(d)
     charts = []
     for prefix, title in (("ws_sessions", "Active WebSocket sessions by tier"),
                           ("http_users", "Active HTTP users by tier")):
         series = _ts_series(d, prefix)
         if series:
             charts.append(Chart("Sessions", line_chart(title, x, series, y_unit="active",
-                                                       shade=shade, chart_id=f"chart-{prefix}")))
+                                                       shade=shade, bands=bands, chart_id=f"chart-{prefix}")))
     cpu = [Series(label, _opt(ts.columns[c])) for c, label in
            (("target_cpu_percent", "target"), ("generator_cpu_percent", "generator"))
            if c in ts.columns]
@@ -132,14 +133,14 @@ def _resources(d: ReportData) -> list[Chart]:
                           dashed=True))
     if cpu:
         charts.append(Chart("Resources", line_chart(
-            "CPU (100 % = one core)", x, cpu, y_unit="%", shade=shade, chart_id="chart-cpu"),
+            "CPU (100 % = one core)", x, cpu, y_unit="%", shade=shade, bands=bands, chart_id="chart-cpu"),
             "Target: its processes; generator: slogate and every process it started."))
     mem = [Series(label, _opt(ts.columns[c], _MB)) for c, label in
            (("target_rss_bytes", "target"), ("generator_rss_bytes", "generator"))
            if c in ts.columns]
     if mem:
         charts.append(Chart("Resources", line_chart(
-            "Resident memory", x, mem, y_unit="MB", shade=shade, chart_id="chart-memory")))
+            "Resident memory", x, mem, y_unit="MB", shade=shade, bands=bands, chart_id="chart-memory")))
     return charts
 
 
@@ -216,6 +217,7 @@ def render_html(data: ReportData, audience: Audience = "sre") -> str:
         alert_rows=alert_rows(data.alerts, data.load_start) if data.alerts else [],
         scenario_text=json.dumps(data.scenario, indent=2, sort_keys=True, default=str),
         routes=_sorted_routes(data), claim_icon=fmt.CLAIM_ICON, status_icon=fmt.STATUS_ICON,
+        faults=fault_rows(data), phases=phase_rows(data),
     )
 
 

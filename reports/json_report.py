@@ -7,7 +7,10 @@ For dashboards and scripts that want the numbers behind the pages. Layout (versi
                    "earned": 11, "total": 27, "rule": "...",
                    "claims": [{"id", "key", "title", "weight", "critical", "status",
                                "measured", "threshold", "evidence", "tests", "value",
-                               "marginal", "anchor"}]},
+                               "marginal", "anchor", "verify_with"}]},
+     "faults": [{"name", "action", "start_s", "end_s", "summary", "recovered", "health",
+                 "sli", "budget", "phases", "note"}],   # formatted; numbers are in verdict
+     "stopped_early": "" | "Stopped early by abort_on: ...",
      "risks": [{"severity", "kind", "title", "detail", "anchor"}],
      "capacity": [{"tier", "tenants", "quota_per_tenant", "sessions_planned", "sessions_held",
                    "http_rps", "status", "objectives"}],
@@ -27,6 +30,7 @@ import math
 from dataclasses import asdict
 from typing import Any, Final
 
+from reports.faults import fault_rows, stopped_early
 from reports.model import ReportData
 from slo.claims import SCORE_RULE
 from slo.verdict import verdict_to_dict
@@ -53,9 +57,11 @@ def report_dict(data: ReportData) -> dict[str, Any]:
                 "weight": c.claim.weight, "critical": c.claim.critical, "status": c.status,
                 "measured": c.measured, "threshold": c.threshold, "evidence": c.evidence,
                 "tests": list(c.tests), "value": c.value, "marginal": c.marginal,
-                "anchor": c.claim.anchor, "proof": c.claim.proof,
+                "anchor": c.claim.anchor, "proof": c.claim.proof, "verify_with": c.verify_with,
             } for c in r.claims],
         },
+        "faults": [asdict(f) for f in fault_rows(data)],
+        "stopped_early": stopped_early(data),
         "risks": [asdict(x) for x in data.risks],
         "capacity": [asdict(c) for c in data.capacity],
         "verdict": None if data.verdict is None else verdict_to_dict(data.verdict),

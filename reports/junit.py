@@ -18,7 +18,10 @@ claim ``passed``       passed
 claim ``failed``       ``<failure type="claim_failed">``
 claim ``not_verified`` ``<skipped>`` with the reason: nothing contradicted the claim, nothing
                        proved it; the score already counts it as 0 and the decision as NO-GO
-                       when it is critical
+                       when it is critical; the message names what would verify it
+fault recovered        passed, "recovered in X s" and the budget in ``system-out``
+fault not recovered    ``<failure type="not_recovered">``
+``abort_on`` fired     ``<failure type="abort_on">`` in the SLO suite, with the reason
 ====================== ==================================================================
 
 No wall-clock time is written (``timestamp`` is the run's start), so the file diffs clean.
@@ -30,6 +33,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 from reports import fmt
+from reports.faults import FaultRow, fault_rows, stopped_early
 from reports.model import ReportData
 from slo._types import Status
 from slo.claims import ClaimResult, ClaimStatus
@@ -76,9 +80,22 @@ def _claim_case(c: ClaimResult, suite: ET.Element) -> str | None:
         _child(case, "failure", msg, "claim_failed", f"checked by: {', '.join(c.tests) or '-'}")
         return "failure"
     if c.status is ClaimStatus.NOT_VERIFIED:
-        ET.SubElement(case, "skipped", message=f"not verified: {c.evidence}")
+        hint = f"; to verify: {c.verify_with}" if c.verify_with else ""
+        ET.SubElement(case, "skipped", message=f"not verified: {c.evidence}{hint}")
         return "skipped"
     ET.SubElement(case, "system-out").text = f"passed: {msg}"
+    return None
+
+
+def _fault_case(f: FaultRow, suite: ET.Element) -> str | None:
+    case = ET.SubElement(suite, "testcase", classname="slogate.faults", name=f.name, time="0")
+    detail = (f"health probe: {f.health}; SLIs back: {f.sli}; budget used: {f.budget}; "
+              f"phases: {f.phases}")
+    if not f.recovered:
+        _child(case, "failure", f"{f.summary}: {f.note or 'see the report'}", "not_recovered",
+               detail)
+        return "failure"
+    ET.SubElement(case, "system-out").text = f"{f.summary}; {detail}"
     return None
 
 
@@ -120,11 +137,23 @@ def render_junit(data: ReportData) -> str:
         _child(case, "failure", "the run was not judged: no verdict.json", "not_judged",
                "; ".join(data.notes))
         outcomes.append("failure")
+    stopped = stopped_early(data)
+    if stopped:
+        case = ET.SubElement(slo_suite, "testcase", classname="slogate.slo", name="abort_on",
+                             time="0")
+        _child(case, "failure", stopped, "abort_on", stopped)
+        outcomes.append("failure")
     _count(slo_suite, outcomes)
     claims_suite = _suite(root, "readiness claims", stamp, host)
     _count(claims_suite, [_claim_case(c, claims_suite) for c in data.readiness.claims])
+    suites = [slo_suite, claims_suite]
+    rows = fault_rows(data)
+    if rows:
+        faults_suite = _suite(root, "faults", stamp, host)
+        _count(faults_suite, [_fault_case(f, faults_suite) for f in rows])
+        suites.append(faults_suite)
     for attr in ("tests", "failures", "skipped"):
-        root.set(attr, str(sum(int(s.get(attr) or 0) for s in (slo_suite, claims_suite))))
+        root.set(attr, str(sum(int(s.get(attr) or 0) for s in suites)))
     root.set("errors", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

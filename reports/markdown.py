@@ -15,6 +15,7 @@ from typing import Final
 
 from reports import fmt
 from reports.alerts import alert_rows
+from reports.faults import fault_rows
 from reports.model import Audience, ReportData
 from slo.claims import SCORE_RULE, ClaimStatus
 from slo.verdict import ObjectiveResult
@@ -54,13 +55,31 @@ def _claims(d: ReportData) -> list[str]:
     rows = [
         (f"{c.claim.id}{' ★' if c.claim.critical else ''}", c.claim.title,
          ", ".join(c.tests) or "-", c.measured, c.threshold,
-         fmt.claim_label(c.status) + (" (marginal)" if c.marginal else ""), c.evidence)
+         fmt.claim_label(c.status) + (" (marginal)" if c.marginal else ""),
+         c.evidence + (f". To verify: {c.verify_with}" if c.verify_with else ""))
         for c in d.readiness.claims
     ]
     counts = ", ".join(f"{d.readiness.count(s)} {s.value.replace('_', ' ')}" for s in ClaimStatus)
     return ["## Readiness claims", "", f"{counts}. ★ = critical (GO needs it passed).", "",
             *_table(("#", "Claim", "Checked by", "Measured", "Threshold", "Verdict", "Evidence"),
                     rows), ""]
+
+
+def _faults(d: ReportData) -> list[str]:
+    rows = [(f.name, f.action,
+             ("-" if f.start_s is None else f"{f.start_s:.1f}") + " - "
+             + ("never undone" if f.end_s is None else f"{f.end_s:.1f}"),
+             ("✅ " if f.recovered else "❌ ") + f.summary, f.health, f.sli, f.budget, f.phases)
+            for f in fault_rows(d)]
+    if not rows:
+        return []
+    return ["## Faults and recovery", "",
+            "Seconds from the load start. Recovery: the later of the health probe's first good "
+            "answer and the SLIs back within their objectives; budget: share of the run's error "
+            "budget spent from the fault's start until it recovered.", "",
+            *_table(("Fault", "Action", "From - to (s)", "Recovery", "Health probe",
+                     "SLIs back", "Budget used", "Before · during · after"), rows, "llrlrrll"),
+            ""]
 
 
 def _risks(d: ReportData) -> list[str]:
@@ -209,7 +228,7 @@ def _alerts(d: ReportData, limit: int) -> list[str]:
 
 
 _ALWAYS: Final[tuple[Callable[[ReportData], list[str]], ...]] = (
-    _head, _claims, _risks, _capacity, _budget, _identity,
+    _head, _claims, _faults, _risks, _capacity, _budget, _identity,
 )
 _SRE: Final[tuple[Callable[[ReportData, int], list[str]], ...]] = (
     _objectives, _cross_check, _routes, _failures, _tiers, _distribution,

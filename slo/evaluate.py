@@ -25,8 +25,10 @@ import numpy as np
 from slo._types import Status, worst
 from slo.budget import burn_rate, run_budget, window_budget_consumed
 from slo.burn import AlertResult, replay_alerts
+from slo.fault_results import AbortResult
 from slo.judge import judge, min_events, pick_worst_group, threshold_text
 from slo.measurements import Measurements
+from slo.recovery import RECOVERY_WINDOW_S, fault_spans, judge_faults, without_spans
 from slo.resources import evaluate_cpu, evaluate_memory_slope, evaluate_server_latency
 from slo.samples import BoolArray
 from slo.sli import aggregate, corrected_latency_ms, percentiles
@@ -54,12 +56,28 @@ def evaluate(
     *,
     slo: str = "",
     slo_name: str = "",
+    abort: AbortResult | None = None,
+    recovery_window_s: float = RECOVERY_WINDOW_S,
 ) -> Verdict:
-    """Judge every objective against ``measurements``."""
-    results = tuple(evaluate_objective(o, measurements) for o in objectives)
+    """Judge every objective against ``measurements``.
+
+    With faults in the measurements, each is judged too (:mod:`slo.recovery`). ``abort``: the
+    run was stopped by an objective's ``abort_on``; the verdict then fails whatever the
+    shortened run's objectives say, because the budget was burning too fast to go on
+    (docs/slo.md, "abort_on").
+    """
+    faults = judge_faults(objectives, measurements, measurements.faults, evaluate_objective,
+                          recovery_window_s)
+    spans = fault_spans(faults, measurements.end_ts)
+    steady = without_spans(measurements, spans) if spans else measurements
+    results = tuple(
+        _steady(evaluate_objective(o, steady)) if o.exclude_faults and spans
+        else evaluate_objective(o, measurements)
+        for o in objectives
+    )
     facts = measurements.facts
     return Verdict(
-        status=overall_status(results),
+        status=Status.FAIL if abort is not None else overall_status(results),
         objectives=results,
         run_id=facts.run_id,
         slo=slo,
@@ -70,7 +88,14 @@ def evaluate(
         evaluated_from=facts.started_at + facts.warmup_s,
         evaluated_to=measurements.end_ts,
         cross_check=dict(measurements.cross_check),
+        faults=faults,
+        abort=abort,
     )
+
+
+def _steady(result: ObjectiveResult) -> ObjectiveResult:
+    """Say on the result that fault spans were left out (``exclude_faults``)."""
+    return replace(result, statistic=f"{result.statistic} (fault spans excluded)".strip())
 
 
 def overall_status(results: Sequence[ObjectiveResult]) -> Status:

@@ -17,8 +17,10 @@ from typing import Final
 
 from scenarios.record import RunLayout, RunStatus
 from slo._types import Status
+from slo.abort import abort_from_record
 from slo.crosscheck import cross_check_run
 from slo.evaluate import evaluate
+from slo.faults import run_field
 from slo.measure import load_measurements, read_run_info
 from slo.sources.base import MetricsSource
 from slo.spec.load import SloSpec, load_slo
@@ -70,7 +72,12 @@ class EvaluateOutcome:
 
 
 def exit_code_for(verdict: Verdict) -> int:
-    """0 pass or warn · 1 fail · 3 insufficient data (DESIGN.md exit codes)."""
+    """0 pass or warn · 1 fail · 3 insufficient data (DESIGN.md exit codes).
+
+    A run stopped by ``abort_on`` is a failed gate (1), not an incomplete run (3): it was
+    stopped *because* an objective was measured burning its budget too fast, which is a
+    judgement, like k6's abortOnFail exiting with its "thresholds failed" code.
+    """
     if verdict.status is Status.FAIL:
         return EXIT_GATE_FAILED
     if verdict.status is Status.INSUFFICIENT_DATA:
@@ -102,7 +109,10 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
     slo_path = resolve_slo_path(request.run_dir, request.slo_path, info.slo_path,
                                 request.default_slo)
     spec = load_slo(slo_path)
-    if info.status is not RunStatus.COMPLETE and not request.allow_incomplete:
+    stopped = run_field(info, "stopped_early")
+    abort = abort_from_record(stopped)
+    # A run stopped by abort_on was stopped by a judgement: it is judged without the flag.
+    if info.status is not RunStatus.COMPLETE and not request.allow_incomplete and abort is None:
         why = f" ({info.reason})" if info.reason else ""
         raise RunIncompleteError(
             f"run {info.run_id} has status '{info.status}'{why}, so it cannot be judged; "
@@ -112,7 +122,8 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
         cross_check_run(request.run_dir, request.source, spec.cross_check)
     measurements = load_measurements(request.run_dir, spec.objectives, info)
     _require_samples(spec, measurements.samples.n, request.run_dir)
-    verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name)
+    verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name,
+                       abort=abort)
     path = write_verdict(verdict, RunLayout(request.run_dir).verdict_json)
     code = exit_code_for(verdict)
     if info.status is not RunStatus.COMPLETE and code == EXIT_OK:

@@ -16,6 +16,7 @@ import pyarrow as pa
 from pydantic import ValidationError
 
 from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from slo.faults import faults_of
 from slo.measurements import Measurements, RunFacts, Timeseries
 from slo.samples import CATEGORICAL, SampleColumns
 from slo.server import ServerRecord, read_server_record
@@ -79,7 +80,8 @@ def load_measurements(
         approximate_reason=str(extra.get("approximate_reason", "")),
     )
     return Measurements(
-        facts, samples, _timeseries(read_timeseries(run_dir)), server, _cross_check(server)
+        facts, samples, _timeseries(read_timeseries(run_dir)), server, _cross_check(server),
+        faults=faults_of(info),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from slo.faults import FaultWindow
 from slo.samples import SampleColumns
 from slo.server import ServerRecord
 
@@ -58,6 +59,15 @@ class Measurements:
     timeseries: Timeseries | None = None
     server: ServerRecord | None = None
     cross_check: Mapping[str, object] = field(default_factory=dict)
+    faults: tuple[FaultWindow, ...] = ()
+    """run.json's ``faults`` (judged by :mod:`slo.recovery`)."""
+
+    @property
+    def quiet_since(self) -> float | None:
+        """When the last fault was over; ``inf`` if one was never undone (no quiet time at
+        all); ``None`` without faults. The memory slope is judged only after it (docs/slo.md)."""
+        ends = [f.end if f.end is not None else float("inf") for f in self.faults if f.happened]
+        return max(ends, default=None)
 
     @property
     def end_ts(self) -> float:

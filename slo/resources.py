@@ -5,7 +5,9 @@
   ``histogram_quantile`` interpolation). Bucket-resolved, so always marked approximate.
 - ``memory_slope``: least-squares slope of memory (``target_rss_bytes`` by default) after warm-up,
   in MB (10^6 bytes) per minute. A leak shows as a steady positive slope; noise around a
-  plateau does not.
+  plateau does not. In a run with faults, only the quiet tail counts: from
+  :data:`SETTLE_S` after the last fault was over (a killed process comes back small and
+  grows again; that is a restart, not a leak).
 - ``cpu``: mean CPU % after warm-up, judged against a range (headroom, and proof the
   target was actually loaded).
 """
@@ -26,6 +28,8 @@ from slo.verdict import ObjectiveResult
 __all__ = ["evaluate_cpu", "evaluate_memory_slope", "evaluate_server_latency"]
 
 _MB = 1e6
+SETTLE_S = 30.0
+"""Seconds after the last fault before memory is judged again (a restarted process warms up)."""
 
 
 def evaluate_server_latency(o: ServerLatencyObjective, m: Measurements) -> ObjectiveResult:
@@ -100,8 +104,12 @@ def _timeseries(
         known = ", ".join(sorted(ts.columns)) or "none"
         return f"timeseries.parquet has no column {column!r} (it has: {known})"
     warmup = o.warmup_s if o.warmup_s is not None else m.facts.warmup_s
+    since = m.facts.started_at + warmup
+    quiet = m.quiet_since
+    if isinstance(o, MemorySlopeObjective) and quiet is not None:
+        since = max(since, quiet + SETTLE_S)
     y = ts.columns[column]
-    keep = (ts.t >= m.facts.started_at + warmup) & ~np.isnan(y)
+    keep = (ts.t >= since) & ~np.isnan(y)
     return ts.t[keep], y[keep]
 
 

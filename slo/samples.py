@@ -145,6 +145,21 @@ class SampleColumns:
                 mask &= self.categorical(column).mask(patterns)
         return mask
 
+    def take(self, mask: BoolArray) -> SampleColumns:
+        """The samples under ``mask`` (categories kept, so codes stay comparable)."""
+        def cut(cat: Categorical | None) -> Categorical | None:
+            return None if cat is None else Categorical(cat.codes[mask], cat.categories)
+
+        def arr(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+            return None if a is None else a[mask]
+
+        return SampleColumns(
+            n=int(np.count_nonzero(mask)), ts=self.ts[mask], ok=self.ok[mask],
+            latency_ms=arr(self.latency_ms), intended_ts=arr(self.intended_ts),
+            status=arr(self.status), kind=cut(self.kind), name=cut(self.name),
+            tier=cut(self.tier), tenant=cut(self.tenant),
+        )
+
     def groups(self, column: str, mask: BoolArray) -> list[tuple[str, BoolArray]]:
         """``(value, mask & column == value)`` for every value present under ``mask``."""
         cat = self.categorical(column)

@@ -1,9 +1,9 @@
 """The verdict: frozen results of judging one run, and ``verdict.json`` (versioned).
 
-``verdict.json`` (schema_version 1)::
+``verdict.json`` (schema_version 2)::
 
     {
-      "schema_version": 1,
+      "schema_version": 2,
       "status": "pass" | "warn" | "fail" | "insufficient_data",
       "run_id": "...", "slo": "slo/catalog/default.yaml", "slo_name": "default",
       "run_status": "complete", "approximate": false, "approximate_reason": "",
@@ -11,11 +11,19 @@
       "objectives": [ {name, sli, status, value, threshold, threshold_text, unit, comparison,
                        statistic, events, reason, optional, per, worst_group, groups[...],
                        burn_rate, budget_consumed, window_s, budget{...}, alerts[...]} ],
-      "cross_check": {...}           # empty until a Prometheus / scrape cross-check ran
+      "cross_check": {...},          # empty until a Prometheus / scrape cross-check ran
+      "faults": [ {index, name, action, component, fault_status, start, end, recovered,
+                   recovery_s, sli_recovered, sli_recovery_s, health_recovered,
+                   health_recovery_s, observed_s, window_s, note,
+                   budgets[{objective, bad, allowed_bad, consumed}],
+                   phases[{phase, start, end, status, objectives[{name, status, value,
+                                                                  events, reason}]}]} ],
+      "abort": null | {objective, reason, at, burn_rate, threshold, window_s}
     }
 
 Loaders reject a ``schema_version`` they do not know by name; migrations from older
-versions are named functions in :data:`_MIGRATIONS` (none yet).
+versions are named functions in :data:`_MIGRATIONS` (1 -> 2: :func:`_v1_to_v2`, which adds
+an empty ``faults`` list and no ``abort``).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from scenarios.record.files import read_json, write_text_atomic
 from slo._types import Status
 from slo.budget import RunBudget
 from slo.burn import AlertResult
+from slo.fault_results import AbortResult, FaultBudget, FaultResult, PhaseObjective, PhaseResult
 from slogate.errors import ConfigError
 
 __all__ = [
@@ -43,7 +52,7 @@ __all__ = [
     "write_verdict",
 ]
 
-VERDICT_SCHEMA_VERSION: Final = 1
+VERDICT_SCHEMA_VERSION: Final = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +124,8 @@ class Verdict:
     evaluated_to: float | None = None
     cross_check: dict[str, Any] = field(default_factory=dict)
     schema_version: int = VERDICT_SCHEMA_VERSION
+    faults: tuple[FaultResult, ...] = ()
+    abort: AbortResult | None = None
 
     def objective(self, name: str) -> ObjectiveResult:
         """The result named ``name``; ``KeyError`` naming the known ones otherwise."""
@@ -142,8 +153,13 @@ def read_verdict(path: str | Path) -> Verdict:
     return verdict_from_dict(read_json(path, "verdict"), source=str(path))
 
 
-_MIGRATIONS: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
-"""``{old_version: function}`` upgrading a verdict dict by one version (none needed yet)."""
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 had no faults and no early stop."""
+    return {**data, "schema_version": 2, "faults": [], "abort": None}
+
+
+_MIGRATIONS: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {1: _v1_to_v2}
+"""``{old_version: function}`` upgrading a verdict dict by one version."""
 
 
 def verdict_from_dict(data: dict[str, Any], *, source: str = "verdict.json") -> Verdict:
@@ -160,8 +176,12 @@ def verdict_from_dict(data: dict[str, Any], *, source: str = "verdict.json") -> 
         )
     try:
         objectives = tuple(_objective(o) for o in data["objectives"])
-        rest = {k: v for k, v in data.items() if k not in ("objectives", "status")}
-        return Verdict(status=Status(data["status"]), objectives=objectives, **rest)
+        rest = {k: v for k, v in data.items()
+                if k not in ("objectives", "status", "faults", "abort")}
+        faults = tuple(_fault(f) for f in data.get("faults") or ())
+        abort = data.get("abort")
+        return Verdict(status=Status(data["status"]), objectives=objectives, faults=faults,
+                       abort=AbortResult(**abort) if abort else None, **rest)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"malformed verdict: {exc}", path=source) from exc
 
@@ -176,6 +196,18 @@ def _objective(data: dict[str, Any]) -> ObjectiveResult:
     if data.get("budget") is not None:
         data["budget"] = RunBudget(**data["budget"])
     return ObjectiveResult(**data)
+
+
+def _fault(data: dict[str, Any]) -> FaultResult:
+    data = dict(data)
+    data["budgets"] = tuple(FaultBudget(**b) for b in data.get("budgets", ()))
+    data["phases"] = tuple(
+        PhaseResult(**{**p, "status": Status(p["status"]), "objectives": tuple(
+            PhaseObjective(**{**o, "status": Status(o["status"])})
+            for o in p.get("objectives", ()))})
+        for p in data.get("phases", ())
+    )
+    return FaultResult(**data)
 
 
 def _clean(value: Any) -> Any:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from reports.load import load_report_data
 from reports.render import render_data
-from scenarios.record import RunLayout, RunStatus
+from scenarios.record import RunLayout, RunStatus, StreamTail
 from scenarios.runner import RunOutcome, RunRequest, run_scenario
+from slo.abort import ABORT_COLUMNS, BurnWatch, abort_rules
 from slo.alert_history import (
     ALERTS_JSON,
     AlertRecord,
@@ -33,7 +34,7 @@ from slo.spec.load import SloSpec, load_slo
 from slo.spec.model import CrossCheckConfig
 from slogate.errors import EXIT_INCOMPLETE, HarnessError
 
-__all__ = ["MetricsObserver", "PipelineOutcome", "PipelineRequest", "run_pipeline"]
+__all__ = ["AbortCheck", "MetricsObserver", "PipelineOutcome", "PipelineRequest", "run_pipeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,15 +162,37 @@ class MetricsObserver:
         return _Captured(self.record) if self.record is not None else None
 
 
+class AbortCheck:
+    """The runner's once-a-second live check for ``abort_on`` objectives (slo/abort.py):
+    reads only the samples flushed since the last call, returns a reason to stop or None."""
+
+    def __init__(self, watch: BurnWatch) -> None:
+        self.watch = watch
+        self._tail: StreamTail | None = None
+
+    def __call__(self, run_dir: Path) -> str | None:
+        if self._tail is None:
+            self._tail = StreamTail(run_dir)
+        table = self._tail.read_new(ABORT_COLUMNS)
+        if table is not None:
+            self.watch.feed(table)
+        fired = self.watch.check(time.time())
+        return None if fired is None else fired.reason
+
+
 def run_pipeline(request: PipelineRequest) -> PipelineOutcome:
     """Run, judge and report. Reports are written for aborted runs too: they say so."""
     slo_path = request.slo_path or _scenario_slo(request.run)
     observer: MetricsObserver | None = None
+    spec = load_slo(slo_path)
     if request.cross_check:
-        spec = load_slo(slo_path)
         observer = MetricsObserver(spec.cross_check, request.prometheus,
                                    _alert_plan(spec, request))
-    outcome = run_scenario(_with_observer(request.run, observer))
+    run = _with_observer(request.run, observer)
+    rules = abort_rules(spec.objectives)
+    if rules and run.live_check is None:
+        run = replace(run, live_check=AbortCheck(BurnWatch(rules)))
+    outcome = run_scenario(run)
     notes: list[str] = []
     if observer is not None and observer.error:
         notes.append(f"cross-check skipped: {observer.error}")
@@ -190,6 +213,8 @@ def run_pipeline(request: PipelineRequest) -> PipelineOutcome:
         reports = render_data(data, request.formats, "sre", outcome.run_dir)
         readiness = data.readiness
     code = EXIT_INCOMPLETE if not outcome.ok or evaluation is None else evaluation.exit_code
+    if evaluation is not None and evaluation.verdict.abort is not None:
+        code = evaluation.exit_code  # stopped by abort_on: a failed gate (1), see exit_code_for
     return PipelineOutcome(outcome, evaluation, reports, tuple(notes), code, readiness)
 
 

@@ -10,6 +10,7 @@ from scenarios.record.schema import (
     RunStatus,
     SampleKind,
 )
+from scenarios.record.tail import StreamTail
 from scenarios.record.writer import SampleColumns, SampleWriter, finalize_stream
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "SampleColumns",
     "SampleKind",
     "SampleWriter",
+    "StreamTail",
     "finalize_stream",
     "read_samples",
     "read_stream",

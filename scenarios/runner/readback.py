@@ -40,6 +40,7 @@ class ReadBack:
     unfinished: int  # of all the tenant's runs, still queued or running at the end
     seconds: float
     error: str = ""  # the read-back itself failed (HTTP error), so nothing was proven
+    failed_429: int = 0  # runs that ended failed because the provider kept answering 429
 
 
 def accepted_http_runs(run_dir: Path) -> dict[str, int]:
@@ -73,7 +74,7 @@ def read_back(
             started = clock()
             while True:
                 try:
-                    listed, unfinished = _list_runs(client, tenant.token)
+                    listed, unfinished, failed_429 = _list_runs(client, tenant.token)
                 except httpx.HTTPError as exc:
                     results.append(
                         ReadBack(
@@ -96,6 +97,7 @@ def read_back(
                             listed,
                             unfinished,
                             clock() - started,
+                            failed_429=failed_429,
                         )
                     )
                     break
@@ -103,10 +105,11 @@ def read_back(
     return results
 
 
-def _list_runs(client: httpx.Client, token: str) -> tuple[int, int]:
-    """(runs created over HTTP, runs not yet ended) of the token's tenant, all pages."""
+def _list_runs(client: httpx.Client, token: str) -> tuple[int, int, int]:
+    """(runs created over HTTP, runs not yet ended, runs failed on provider 429s) of the
+    token's tenant, all pages. The reference target's reason for the last names the 429."""
     headers = {"Authorization": f"Bearer {token}"}
-    listed = unfinished = 0
+    listed = unfinished = failed_429 = 0
     cursor: str | None = None
     for _ in range(_MAX_PAGES):
         params = {"limit": "200", **({"cursor": cursor} if cursor else {})}
@@ -116,10 +119,11 @@ def _list_runs(client: httpx.Client, token: str) -> tuple[int, int]:
         for run in page["items"]:
             listed += run.get("source") == "http"
             unfinished += run.get("status") not in _FINAL
+            failed_429 += run.get("status") == "failed" and "429" in str(run.get("reason") or "")
         cursor = page.get("next_cursor")
         if not cursor:
             break
-    return listed, unfinished
+    return listed, unfinished, failed_429
 
 
 def record_read_back(run_dir: Path, worker: int, results: Sequence[ReadBack], settle_s: float) -> None:
@@ -135,9 +139,14 @@ def record_read_back(run_dir: Path, worker: int, results: Sequence[ReadBack], se
                 if r.unfinished
                 else ""
             )
+            retry_error = r.error or (
+                f"{r.failed_429} runs failed on provider 429s instead of being retried"
+                if r.failed_429 else ""
+            )
             for name, error in (
                 ("durability: POST /v1/runs read back", durable_error),
                 ("durability: every run ended", ended_error),
+                ("retry: no run failed on provider 429s", retry_error),
             ):
                 writer.record(
                     ts=now,

@@ -14,7 +14,14 @@ from typing import Protocol
 from scenarios.record import RunInfo, RunStatus
 from scenarios.spec import LoadedScenario
 
-__all__ = ["ProgressCallback", "RunOutcome", "RunProgress", "RunRequest", "TargetObserver"]
+__all__ = [
+    "LiveCheck",
+    "ProgressCallback",
+    "RunOutcome",
+    "RunProgress",
+    "RunRequest",
+    "TargetObserver",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,11 @@ class RunProgress:
 
 
 ProgressCallback = Callable[[RunProgress], None]
+
+LiveCheck = Callable[[Path], "str | None"]
+"""Called by the run loop about once a second with the run directory while the load runs;
+a returned reason stops the run early as ``aborted`` (run.json ``stopped_early``). The
+runner does not judge: the caller (``slo.abort`` via the pipeline) decides."""
 
 
 class TargetObserver(Protocol):
@@ -94,6 +106,7 @@ class RunRequest:
     environ: Mapping[str, str] | None = None
     observer: TargetObserver | None = None
     isolation_probe: bool = False  # replay two tenants' ids with every other tenant's tokens
+    live_check: LiveCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)

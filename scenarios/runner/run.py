@@ -237,6 +237,9 @@ class _Run:
             if now >= next_row:
                 monitor.tick(now - t0)  # timeseries clock: since the workers were started
                 next_row = _next_tick(next_row, 1.0, now)
+                stop = self._live_check()
+                if stop is not None:
+                    return RunStatus.ABORTED, stop
             if now >= next_disk:
                 used = dir_bytes(self.layout.root)
                 if used > self.scenario.limits.disk_budget:
@@ -255,6 +258,15 @@ class _Run:
                     self.request.progress(monitor.progress("running", elapsed, self.planned_s))
                 next_progress = _next_tick(next_progress, 0.5, now)
             time.sleep(_TICK_S)
+
+    def _live_check(self) -> str | None:
+        """The request's once-a-second check (``abort_on``); its reason stops the run."""
+        if self.request.live_check is None:
+            return None
+        reason = self.request.live_check(self.layout.root)
+        if reason is not None:
+            self.extra["stopped_early"] = {"at": time.time(), "reason": reason}
+        return reason
 
     def _shutdown(
         self, group: HandleGroup, monitor: Monitor, status: RunStatus, reason: str

@@ -67,8 +67,15 @@ class LoadedScenario:
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
-    """Read and validate a scenario file; :class:`ConfigError` names file, line and field."""
+    """Read and validate a scenario file; :class:`ConfigError` names file, line and field.
+
+    A bare name that is not a file but names a shipped scenario (``readiness``) loads
+    ``scenarios/catalog/<name>.yaml``, so ``slogate run readiness`` works from anywhere.
+    """
     path = Path(path)
+    shipped = CATALOG_DIR / f"{path.name}.yaml"
+    if not path.is_file() and path.parent == Path(".") and not path.suffix and shipped.is_file():
+        path = shipped
     if not path.is_file():
         raise ConfigError("no such scenario file", path=str(path))
     scenario = load_yaml_model(path, Scenario)

@@ -77,10 +77,12 @@ CLAIMS: Final[tuple[ClaimDef, ...]] = (
              "answered 401/403/404"),
     ClaimDef(8, "provider-429", "Provider 429s absorbed by queueing and backoff, no lost work",
              2, False,
-             "server.json: the provider rate-limited the service and every finished run "
-             "succeeded"),
+             "a provider 429 storm happened (a `target` fault, or the target's rate-limited "
+             "counter) and every acknowledged run was read back, ended, and none failed on "
+             "429s"),
     ClaimDef(9, "recovery", "API process recovers < 1 min; database failover in 2-5 min", 2,
-             False, "recovery samples ('recovery: ...') for an API process and a database"),
+             False, "per-fault recovery (health probe and SLIs back, verdict.json) or 'recovery: ...' "
+             "samples, for an API process and for the database"),
     ClaimDef(10, "spike", "A 3x traffic spike is absorbed (or shed with 429)", 2, False,
              "a spike stage of factor >= 3 delivered, and no 5xx or transport errors in it"),
     ClaimDef(11, "provisioning", "Tenant provisioning < 2 min", 1, False,

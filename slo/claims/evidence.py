@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from slo.faults import FaultWindow
 from slo.verdict import ObjectiveResult, Verdict
 
 __all__ = [
@@ -189,6 +190,7 @@ class SampleFacts:
     health: HealthFacts = HealthFacts()
     recovery: tuple[RecoveryFacts, ...] = ()
     durability: CheckFacts = CheckFacts()
+    retry: CheckFacts = CheckFacts()  # 'retry: ...' checks: no run failed on provider 429s
     provisioning_max_s: float | None = None
     provisioning_count: int = 0
     spike: SpikeFacts | None = None
@@ -217,6 +219,7 @@ class Evidence:
     timeseries: TimeseriesFacts | None = None
     samples: SampleFacts = SampleFacts()
     server: ServerFacts | None = None
+    faults: tuple[FaultWindow, ...] = ()  # run.json ``faults``, as the runner recorded them
 
     @property
     def objectives(self) -> tuple[ObjectiveResult, ...]:

@@ -14,13 +14,14 @@ health checks       names whose path ends in /healthz, /readyz, /livez, /health,
 ``durability: ...`` a read-back of an acknowledged write (also ``readback: ...``): ``ok`` =
                     the write was found intact
 ``provision: ...``  tenant provisioning, ``latency_ms`` = its duration
+``retry: ...``      a check that no acknowledged run failed on the provider's 429s (claim 8)
 =================  ==========================================================================
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -59,7 +60,7 @@ HOLD_S: Final = 10.0
 SATURATION: Final = 0.9
 """CPU at or above this share of what the processes could use counts as saturated."""
 
-_NONE, _ISOLATION, _HEALTH, _RECOVERY, _DURABILITY, _PROVISION = range(6)
+_NONE, _ISOLATION, _HEALTH, _RECOVERY, _DURABILITY, _PROVISION, _RETRY = range(7)
 _READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _REFUSED: Final = (401, 403, 404)
@@ -80,6 +81,8 @@ def classify_name(name: str) -> int:
         return _DURABILITY
     if low.startswith("provision:"):
         return _PROVISION
+    if low.startswith("retry:"):
+        return _RETRY
     return _NONE
 
 
@@ -97,8 +100,15 @@ def sample_facts(
     end: float | None,
     warmup_s: float,
     spike: SpikeWindow | None = None,
+    fault_spans: Sequence[tuple[float, float]] = (),
 ) -> SampleFacts:
-    """All per-sample evidence in one pass over the name codes (see module docstring)."""
+    """All per-sample evidence in one pass over the name codes (see module docstring).
+
+    ``fault_spans`` (a fault's start to its recovery): health checks and isolation probes
+    sent inside them are left out -- a readiness probe that goes red during a deliberate
+    database outage is doing its job, and a probe answered 503 then proves nothing about
+    isolation; what the fault cost is judged per fault (claim 9, verdict.json).
+    """
     if cols.n == 0 or cols.name is None or cols.status is None or cols.latency_ms is None:
         return SampleFacts(total=cols.n)
     names = cols.name
@@ -107,20 +117,25 @@ def sample_facts(
     cls = lut[names.codes] if names.categories else np.zeros(cols.n, dtype=np.int8)
     end_ts = end if end is not None else float(np.max(cols.ts))
     in_load = (cols.ts >= load_start + warmup_s) & (cols.ts <= end_ts)
-    health_idx = np.flatnonzero((cls == _HEALTH) & in_load)
+    calm = np.ones(cols.n, dtype=np.bool_)
+    for a, b in fault_spans:
+        calm &= ~((cols.ts >= a) & (cols.ts < max(b, a + 1e-9)))
+    health_idx = np.flatnonzero((cls == _HEALTH) & in_load & calm)
     health = HealthFacts()
     if health_idx.size:
         lat = cols.latency_ms[health_idx]
         health = HealthFacts(int(health_idx.size), int(np.count_nonzero(cols.ok[health_idx])),
                              float(percentiles(lat, [99])[0]))
     dur_idx = np.flatnonzero(cls == _DURABILITY)
+    retry_idx = np.flatnonzero(cls == _RETRY)
     prov_idx = np.flatnonzero(cls == _PROVISION)
     return SampleFacts(
         total=cols.n,
-        isolation=_isolation(cols, np.flatnonzero(cls == _ISOLATION)),
+        isolation=_isolation(cols, np.flatnonzero((cls == _ISOLATION) & calm)),
         health=health,
         recovery=_recovery(cols, np.flatnonzero(cls == _RECOVERY)),
         durability=CheckFacts(int(dur_idx.size), int(np.count_nonzero(cols.ok[dur_idx]))),
+        retry=CheckFacts(int(retry_idx.size), int(np.count_nonzero(cols.ok[retry_idx]))),
         provisioning_max_s=float(np.max(cols.latency_ms[prov_idx])) / 1000.0
         if prov_idx.size else None,
         provisioning_count=int(prov_idx.size),

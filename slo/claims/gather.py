@@ -22,7 +22,9 @@ import pyarrow as pa
 from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
 from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
 from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
+from slo.faults import faults_of
 from slo.measurements import Timeseries
+from slo.recovery import fault_spans
 from slo.samples import SampleColumns
 from slo.server import ServerRecord, read_server_record
 from slo.spec.load import load_slo
@@ -130,9 +132,14 @@ def build_evidence(
         ts_facts = timeseries_facts(timeseries, load_start=run.load_start, warmup_s=run.warmup_s,
                                     cpu_count=run.cpu_count, workers=run.workers)
     s_facts = None
+    faults = faults_of(info)
     if samples is not None:
+        end = run.ended_at if run.ended_at is not None else run.load_start
+        spans = (fault_spans(verdict.faults, end) if verdict is not None and verdict.faults
+                 else [(f.start, f.end if f.end is not None else end)
+                       for f in faults if f.start is not None])
         s_facts = sample_facts(samples, load_start=run.load_start, end=run.ended_at,
-                               warmup_s=run.warmup_s, spike=scenario.spike)
+                               warmup_s=run.warmup_s, spike=scenario.spike, fault_spans=spans)
     return Evidence(
         run=run,
         verdict=verdict,
@@ -140,6 +147,7 @@ def build_evidence(
         scenario=scenario,
         timeseries=ts_facts,
         server=None if server is None else server_facts(server),
+        faults=faults,
         **({"samples": s_facts} if s_facts is not None else {}),
     )
 

@@ -21,12 +21,20 @@ from __future__ import annotations
 import enum
 import fnmatch
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from slo._types import Status
 from slo.claims.catalog import CLAIMS, CLAIMS_BY_ID, HEALTH_P99_MS, SESSION_QUOTAS, ClaimDef
 from slo.claims.evidence import Evidence
+from slo.claims.hints import VERIFY_WITH
+from slo.claims.resilience import (
+    Outcome,
+    judge_provider,
+    judge_recovery,
+    quiet_tail_s,
+    spike_overlap,
+)
 from slo.verdict import ObjectiveResult
 
 __all__ = ["ClaimResult", "ClaimStatus", "judge_claim", "judge_claims"]
@@ -62,6 +70,8 @@ class ClaimResult:
     tests: tuple[str, ...] = ()
     value: float | None = None
     marginal: bool = False
+    verify_with: str = ""
+    """For a claim not verified: the scenario or SLO field that would verify it."""
 
 
 _NOT_JUDGED = "the run has no verdict (it was not judged)"
@@ -201,10 +211,11 @@ def _no_leak(ev: Evidence) -> ClaimResult:
         return _nv(3, need, _NOT_JUDGED)
     if not found:
         return _nv(3, need, "no memory_slope objective in the SLO file")
-    judged = ev.run.judged_s
+    judged = quiet_tail_s(ev)
     if judged is None or judged < LEAK_MIN_S:
         span = "an unknown time" if judged is None else f"{judged:.0f} s"
-        return _nv(3, need, f"only {span} of load after warm-up; telling a leak from warm-up "
+        after = " and the last fault" if ev.faults else ""
+        return _nv(3, need, f"only {span} of load after warm-up{after}; telling a leak from warm-up "
                    f"needs >= {LEAK_MIN_S / 60:g} min (run the soak scenario)",
                    [o.name for o in found])
     o = found[0]
@@ -342,45 +353,17 @@ def _isolation(ev: Evidence) -> ClaimResult:
 
 
 def _provider(ev: Evidence) -> ClaimResult:
-    need = "provider 429s seen, every finished run succeeded"
-    s = ev.server
-    if s is None:
-        return _nv(8, need, "no server.json (the target's counters were not recorded)")
-    if s.provider_rate_limited is None or s.runs_failed is None:
-        return _nv(8, need, "server.json has no provider-call or finished-run counters")
-    if s.provider_rate_limited == 0:
-        return _nv(8, need, "the provider never rate-limited the service: nothing to absorb")
-    measured = (f"{s.provider_rate_limited:,.0f} provider 429s; {s.runs_succeeded or 0:,.0f} "
-                f"runs succeeded, {s.runs_failed:,.0f} failed")
-    tests = ["server.json counters"]
-    if s.runs_failed > 0:
-        return _result(8, ClaimStatus.FAILED, measured, need,
-                       f"{s.runs_failed:,.0f} runs failed instead of being retried", tests,
-                       s.runs_failed)
-    if not s.runs_succeeded:
-        return _result(8, ClaimStatus.NOT_VERIFIED, measured, need, "no run finished", tests)
-    return _result(8, ClaimStatus.PASSED, measured, need,
-                   "rate limits were absorbed by backoff; no finished run failed", tests, 0)
+    return _outcome(8, judge_provider(ev))
 
 
 def _recovery(ev: Evidence) -> ClaimResult:
-    need = "API process < 60 s; database failover <= 5 min"
-    found = ev.samples.recovery
-    in_time = {"api": lambda s: s < 60.0, "database": lambda s: s <= 300.0}
-    have = {r.component for r in found}
-    measured = "; ".join(f"{r.name} {r.seconds:,.1f} s" + ("" if r.ok else " (not recovered)")
-                         for r in found) or "-"
-    tests = [r.name for r in found]
-    bad = [r for r in found if not (r.ok and in_time[r.component](r.seconds))]
-    if bad:
-        return _result(9, ClaimStatus.FAILED, measured, need,
-                       "too slow or not recovered: " + ", ".join(r.name for r in bad), tests)
-    missing = [c for c in ("api", "database") if c not in have]
-    if missing:
-        return _result(9, ClaimStatus.NOT_VERIFIED, measured, need,
-                       "no recovery measured for: " + ", ".join(missing), tests)
-    return _result(9, ClaimStatus.PASSED, measured, need, "every component recovered in time",
-                   tests, max(r.seconds for r in found))
+    return _outcome(9, judge_recovery(ev))
+
+
+def _outcome(claim_id: int, o: Outcome) -> ClaimResult:
+    """A decision of :mod:`slo.claims.resilience` as a claim result."""
+    return _result(claim_id, ClaimStatus(o.status), o.measured, o.threshold, o.why, o.tests,
+                   o.value)
 
 
 def _spike(ev: Evidence) -> ClaimResult:
@@ -392,6 +375,10 @@ def _spike(ev: Evidence) -> ClaimResult:
         return _nv(10, need, f"the scenario's spike is {w.factor:g}x, the claim needs 3x")
     if f is None or f.requests == 0:
         return _nv(10, need, "no HTTP samples in the spike window")
+    overlapping = spike_overlap(ev, w)
+    if overlapping:
+        return _nv(10, need, "a fault overlapped the spike (" + ", ".join(overlapping)
+                   + "): its errors would not be the spike's; move one of them")
     ratio = f.peak_rps / f.baseline_rps if f.baseline_rps and f.peak_rps is not None else None
     measured = (f"{'?' if ratio is None else f'{ratio:.1f}'}x delivered; {f.server_errors:,} "
                 f"5xx, {f.transport_errors:,} transport errors, {f.shed_429:,} shed (429)")
@@ -456,10 +443,13 @@ _JUDGES: Final[dict[int, Callable[[Evidence], ClaimResult]]] = {
 
 
 def judge_claim(claim_id: int, evidence: Evidence) -> ClaimResult:
-    """One claim's result."""
-    return _JUDGES[claim_id](evidence)
+    """One claim's result; a claim not verified names the field that would verify it."""
+    result = _JUDGES[claim_id](evidence)
+    if result.status is ClaimStatus.NOT_VERIFIED:
+        return replace(result, verify_with=VERIFY_WITH.get(claim_id, ""))
+    return result
 
 
 def judge_claims(evidence: Evidence) -> tuple[ClaimResult, ...]:
     """Every claim of the catalogue, in catalogue order."""
-    return tuple(_JUDGES[c.id](evidence) for c in CLAIMS)
+    return tuple(judge_claim(c.id, evidence) for c in CLAIMS)

@@ -35,6 +35,7 @@ from slogate.yamlfile import FieldValueError
 
 __all__ = [
     "DEFAULT_WINDOW_S",
+    "AbortOn",
     "AvailabilityObjective",
     "CpuObjective",
     "CrossCheckConfig",
@@ -93,6 +94,9 @@ class _Base(_Frozen):
     warmup_s: Duration | None = Field(default=None, alias="warmup")
     min_events: int | None = Field(default=None, ge=1)
     optional: bool = False
+    exclude_faults: bool = False
+    """Judge the steady state only: leave out samples sent while a fault was in force and
+    until it recovered (docs/slo.md, "Faults"); each fault's cost is reported per fault."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -154,12 +158,28 @@ class TtftObjective(LatencyObjective):
         return value.with_default_kind("ws_first_token")
 
 
+class AbortOn(_Frozen):
+    """Stop the run early when the budget burns this fast (like k6's ``abortOnFail``).
+
+    ``abort_on: {burn_rate: 14.4, window: 1m}``: the run stops as soon as the burn rate over
+    the last ``window`` of sends reaches ``burn_rate`` with at least ``min_events`` events in
+    that window (so three early errors cannot stop a run). Burn rate = bad share / allowed
+    bad share (SRE Workbook ch. 5); the check runs once a second on the samples flushed so
+    far (docs/slo.md, "abort_on").
+    """
+
+    burn_rate: float = Field(gt=0)
+    window: Duration = Field(gt=0)
+    min_events: int = Field(default=20, ge=1)
+
+
 class RatioObjective(_Base):
     """Base of objectives over a share of bad events, with a compliance window for budgets."""
 
     window: Duration = Field(default=DEFAULT_WINDOW_S, gt=0)
     alerts: bool = True
     comparison: Comparison = "<="
+    abort_on: AbortOn | None = None
 
     @property
     def allowed_bad_ratio(self) -> float:  # pragma: no cover - overridden
@@ -224,6 +244,16 @@ class WsDropRateObjective(ErrorRateObjective):
     """
 
     sli: Literal["ws_drop_rate"] = "ws_drop_rate"  # type: ignore[assignment]
+
+    @field_validator("abort_on")
+    @classmethod
+    def _no_abort(cls, value: AbortOn | None) -> AbortOn | None:
+        if value is not None:
+            raise PydanticCustomError(
+                "abort_on", "abort_on needs a per-send budget: use it on an availability or "
+                "error_rate objective, not ws_drop_rate"
+            )
+        return value
 
     @field_validator("select")
     @classmethod

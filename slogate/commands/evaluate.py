@@ -31,7 +31,7 @@ from slo.sources.prometheus import PrometheusSource
 from slo.verdict import ObjectiveResult, Verdict, verdict_to_dict
 from slogate.errors import UsageError
 
-__all__ = ["add_parser", "render_table", "run"]
+__all__ = ["add_parser", "render_faults", "render_table", "run"]
 
 _STYLE = {
     Status.PASS: "green",
@@ -106,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         if not console.is_terminal:
             console = Console(highlight=False, width=140)  # logs and CI: do not wrap at 80
         console.print(render_table(outcome.verdict))
+        if outcome.verdict.faults:
+            console.print(render_faults(outcome.verdict))
+        if outcome.verdict.abort is not None:
+            console.print(Text(f"stopped early: {outcome.verdict.abort.reason}", style="bold red"))
         console.print(_summary(outcome.verdict, outcome.exit_code))
         console.print(f"verdict: {outcome.verdict_path}  (SLO file: {outcome.slo_path})")
     return outcome.exit_code
@@ -163,6 +167,22 @@ def render_table(verdict: Verdict) -> Table:
                 f"  {r.per}={g.key}", "", _value(g.value, r.unit), "", f"{g.events:,}",
                 _status(g.status), g.reason,
             )
+    return table
+
+
+def render_faults(verdict: Verdict) -> Table:
+    """One row per fault: when, "recovered in X s" / "not recovered", budget consumed."""
+    table = Table(title="Faults and recovery", title_justify="left")
+    for column in ("fault", "action", "recovery", "health probe", "SLIs back", "budget used"):
+        table.add_column(column)
+    for f in verdict.faults:
+        budget = "; ".join(f"{b.objective} {b.consumed * 100:.1f} %" for b in f.budgets
+                           if b.consumed is not None) or "-"
+        table.add_row(
+            f.name, f.action, Text(f.summary, style="green" if f.recovered else "red"),
+            "-" if f.health_recovery_s is None else f"{f.health_recovery_s:.1f} s",
+            "-" if f.sli_recovery_s is None else f"{f.sli_recovery_s:.1f} s", budget,
+        )
     return table
 
 

@@ -13,11 +13,14 @@ Variants:
 - ``insufficient``: a complete run whose verdict is ``insufficient_data``.
 - ``aborted``: an aborted run without verdict.json.
 - ``all_fail``: evidence that contradicts every one of the 13 claims.
+- ``faults``: ``mixed`` plus a fault timeline in run.json (a provider 429 storm at 20-30 s,
+  a kill at 40 s, a database outage at 85-95 s that never recovered), the health probe's
+  recovery samples, read-back checks, and the verdict's fault results.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,10 +31,11 @@ import pyarrow.parquet as pq
 from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus
 from slo._types import Status
 from slo.budget import RunBudget
+from slo.fault_results import FaultBudget, FaultResult, PhaseObjective, PhaseResult
 from slo.server import CounterDelta, ServerRecord, write_server_record
 from slo.verdict import GroupResult, ObjectiveResult, Verdict, write_verdict
 
-Variant = Literal["mixed", "insufficient", "aborted", "all_fail"]
+Variant = Literal["mixed", "insufficient", "aborted", "all_fail", "faults"]
 
 T0 = 1_764_136_800.0  # 2025-11-26 06:00:00 UTC
 LOAD = T0 + 2.0  # load starts 2 s after the run (provisioning)
@@ -200,6 +204,49 @@ def _mixed_verdict(run_id: str, http_total: int, http_bad: int) -> Verdict:
                    slo_name="golden", evaluated_from=LOAD + 10, evaluated_to=LOAD + 120)
 
 
+FAULTS = [
+    {"index": 0, "name": "provider 429 storm", "action": "target",
+     "spec": {"at": 20.0, "for": 10.0, "target": {"provider": "rate_limit_storm"}},
+     "planned_at": 20.0, "planned_for": 10.0, "started_at": LOAD + 20.1,
+     "ended_at": LOAD + 30.1, "status": "done", "error": ""},
+    {"index": 1, "name": "kill #2", "action": "kill", "spec": {"at": 40.0, "kill": {}},
+     "planned_at": 40.0, "planned_for": None, "started_at": LOAD + 40.0,
+     "ended_at": LOAD + 40.0, "status": "done", "error": ""},
+    {"index": 2, "name": "database outage #3", "action": "database",
+     "spec": {"at": 85.0, "for": 10.0, "database": "outage"}, "planned_at": 85.0,
+     "planned_for": 10.0, "started_at": LOAD + 85.0, "ended_at": LOAD + 95.0,
+     "status": "done", "error": ""},
+]
+
+
+def _phase(name: str, a: float, b: float, status: Status, value: float) -> PhaseResult:
+    return PhaseResult(name, LOAD + a, LOAD + b, status, (
+        PhaseObjective("http-availability", status, value, int((b - a) * 20)),))
+
+
+def _fault_results() -> tuple[FaultResult, ...]:
+    p, f = Status.PASS, Status.FAIL
+    return (
+        FaultResult(0, "provider 429 storm", "target", "", "done", LOAD + 20.1, LOAD + 30.1,
+                    True, 0.0, True, 0.0, None, None, 89.9, 10.0, "",
+                    (FaultBudget("http-availability", 0, 11.5, 0.0),),
+                    (_phase("before", 10, 20.1, p, 100.0), _phase("during", 20.1, 30.1, p, 100.0),
+                     _phase("after", 30.1, 40, p, 100.0))),
+        FaultResult(1, "kill #2", "kill", "api", "done", LOAD + 40.0, LOAD + 40.0, True, 3.2,
+                    True, 1.4, True, 3.2, 80.0, 10.0, "",
+                    (FaultBudget("http-availability", 4, 11.5, 4 / 11.5),),
+                    (_phase("before", 30.1, 40, p, 100.0), _phase("during", 40, 43.2, f, 93.75),
+                     _phase("after", 43.2, 85, p, 100.0))),
+        FaultResult(2, "database outage #3", "database", "database", "done", LOAD + 85.0,
+                    LOAD + 95.0, False, None, False, None, False, 25.0, 25.0, 10.0,
+                    "the objectives were not met over a full window before the run ended; "
+                    "the health probe never answered again",
+                    (FaultBudget("http-availability", 30, 11.5, 30 / 11.5),),
+                    (_phase("before", 43.2, 85, p, 100.0), _phase("during", 85, 95, f, 0.0),
+                     _phase("after", 95, 120, f, 80.0))),
+    )
+
+
 def _fail_verdict(run_id: str) -> Verdict:
     f = Status.FAIL
     objectives = (
@@ -273,7 +320,14 @@ def build_run(run_dir: Path, variant: Variant = "mixed") -> Path:
         rows.add(30.0 + np.arange(10), 8.0, "check", "isolation: GET /v1/runs/{id}",
                  ok=not fail, status=iso_status)
         rows.add(31.5 + np.arange(10), 9.0, "check", "isolation: POST /v1/agents", status=403)
-        rows.add(100.0, 120_000.0 if fail else 42_000.0, "check", "recovery: api-process")
+        if variant == "faults":
+            rows.add(40.0, 3200.0, "check", "recovery: kill #2")
+            rows.add(95.0, 25_000.0, "check", "recovery: database outage #3", ok=False,
+                     error="not recovered")
+            rows.add(np.full(6, 118.0), 40.0, "check", ["durability: POST /v1/runs read back",
+                     "durability: every run ended", "retry: no run failed on provider 429s"] * 2)
+        else:
+            rows.add(100.0, 120_000.0 if fail else 42_000.0, "check", "recovery: api-process")
         if fail:
             rows.add(101.0, 200_000.0, "check", "recovery: database failover")
             rows.add(110.0 + np.arange(5), 12.0, "check", "durability: run readback",
@@ -306,9 +360,10 @@ def build_run(run_dir: Path, variant: Variant = "mixed") -> Path:
                       "total_s": 1.9, "per_tenant_median_s": 0.31,
                       "per_tenant_max_s": 150.0 if fail else 0.42},
         load_started_at=LOAD,
+        **({"faults": FAULTS} if variant == "faults" else {}),
     )
     layout.write_info(info)
-    if variant in ("mixed", "all_fail"):
+    if variant in ("mixed", "all_fail", "faults"):
         rl = 12.0
         write_server_record(ServerRecord(
             source="scrape", url="http://127.0.0.1:8431/metrics", start=LOAD, end=ended,
@@ -323,9 +378,12 @@ def build_run(run_dir: Path, variant: Variant = "mixed") -> Path:
                              start=0, end=5 if fail else 0, delta=5 if fail else 0),
             ],
         ), layout.server_json)
-    if variant == "mixed":
+    if variant in ("mixed", "faults"):
         http = [s for s, k in zip(rows.cols["ok"], rows.cols["kind"], strict=True) if k == "http"]
-        write_verdict(_mixed_verdict(run_id, len(http), http.count(False)), layout.verdict_json)
+        verdict = _mixed_verdict(run_id, len(http), http.count(False))
+        if variant == "faults":
+            verdict = replace(verdict, faults=_fault_results())
+        write_verdict(verdict, layout.verdict_json)
     elif variant == "all_fail":
         write_verdict(_fail_verdict(run_id), layout.verdict_json)
     elif variant == "insufficient":

@@ -37,7 +37,7 @@ def test_full_report_loads_clean_and_shows_the_numbers(
     assert log.console_errors == [] and log.exceptions == [] and log.log_errors == []
     assert log.requests == []  # no network at all: no fonts, images, scripts, CSS
     text = browser.text()
-    for visible in ("NO-GO", "52 %", "14 of 27 points", "critical claims not verified",
+    for visible in ("NO-GO", "44 %", "12 of 27 points", "critical claims not verified",
                     "1,020 held", "availability 99.69 %, P95 409 ms (corrected)",
                     "20/20 refused", "6 requests failed in the spike", "SRE detail",
                     "Failures by error", "upstream unavailable", "Scenario as run"):
@@ -52,7 +52,33 @@ def test_full_report_loads_clean_and_shows_the_numbers(
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
 
 
-@pytest.mark.parametrize("variant", ["mixed", "all_fail", "aborted"])
+def test_fault_bands_on_every_time_series_chart(
+    record: Record, tmp_path: Path, browser: Browser
+) -> None:
+    """Each of the 3 faults is a visible band on every chart over time (not on the
+    percentile charts); the kill, which has no duration, is still drawn >= 2 px wide."""
+    html = render_all(record("faults"), formats=["html"], out_dir=tmp_path / "out")["html"]
+    log = browser.load(html.as_uri())
+    assert log.console_errors == [] and log.exceptions == [] and log.requests == []
+    per_chart = browser.evaluate(
+        "[...document.querySelectorAll('svg.chart')].map(s => [s.id, "
+        "[...s.querySelectorAll('rect.fault')].map(r => r.getBoundingClientRect().width)])")
+    timed = [(cid, widths) for cid, widths in per_chart if not cid.startswith("chart-dist")]
+    assert len(timed) >= 6
+    for cid, widths in timed:
+        assert len(widths) == 3, cid
+        assert min(widths) >= 1.0, cid  # rendered width (CSS-scaled), never invisible
+    assert all(not w for cid, w in per_chart if cid.startswith("chart-dist"))
+    text = browser.text()
+    for visible in ("Faults and recovery", "recovered in 3.2 s", "not recovered",
+                    "the health probe never answered again", "To verify:", "93.75 % (64)"):
+        assert visible in text, f"{visible!r} is not visible"
+    rows = browser.evaluate("document.querySelectorAll('#phases tbody tr').length")
+    assert rows == 3  # one sample objective with phases x three faults
+    browser.screenshot(tmp_path / "faults.png")
+
+
+@pytest.mark.parametrize("variant", ["mixed", "all_fail", "aborted", "faults"])
 def test_readiness_page_prints_on_one_page(
     record: Record, tmp_path: Path, browser: Browser, variant: str
 ) -> None:

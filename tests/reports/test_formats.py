@@ -8,6 +8,7 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 
 import pyarrow as pa
@@ -120,11 +121,41 @@ def test_json_is_versioned_and_complete(record: Record, tmp_path: Path) -> None:
     data = json.loads(render(record, "mixed", tmp_path)["json"])
     assert data["schema_version"] == 1
     r = data["readiness"]
-    assert (r["decision"], r["earned"], r["total"]) == ("NO-GO", 14, 27)
-    assert r["score"] == pytest.approx(100 * 14 / 27)
+    assert (r["decision"], r["earned"], r["total"]) == ("NO-GO", 12, 27)
+    assert r["score"] == pytest.approx(100 * 12 / 27)
     assert "not verified earns 0" in r["rule"]
     assert {c["status"] for c in r["claims"]} == {"passed", "failed", "not_verified"}
-    assert data["verdict"]["schema_version"] == 1
+    assert data["verdict"]["schema_version"] == 2
     routes = {(x["kind"], x["name"]): x for x in data["samples"]["routes"]}
     assert routes[("http", "GET /healthz")]["count"] == 60
     assert [c["tier"] for c in data["capacity"]] == ["starter", "team", "enterprise"]
+
+
+def test_run_stopped_by_abort_on_says_why_in_every_format(record: Record, tmp_path: Path) -> None:
+    from dataclasses import replace as dc_replace
+
+    from slo._types import Status
+    from slo.fault_results import AbortResult
+    from slo.verdict import read_verdict, write_verdict
+
+    run = Path(shutil.copytree(record("mixed"), tmp_path / "run"))
+    layout = RunLayout(run)
+    reason = ("abort_on: objective 'http-availability' burned its error budget at 30.0x over "
+              "the last 60 s (90 of 600 sends bad), at or above 14.4x")
+    info = layout.read_info()
+    info.status, info.reason = info.status.__class__("aborted"), reason
+    layout.write_info(info)
+    verdict = read_verdict(layout.verdict_json)
+    write_verdict(dc_replace(verdict, status=Status.FAIL, abort=AbortResult(
+        "http-availability", reason, info.started_at + 50, 30.0, 14.4, 60.0)), layout.verdict_json)
+    out = render_all(run, out_dir=tmp_path / "out")
+    assert reason in unescape(out["html"].read_text(encoding="utf-8"))
+    assert reason in out["md"].read_text(encoding="utf-8")
+    slo_suite = ET.parse(out["junit"]).getroot().findall("testsuite")[0]
+    case = next(c for c in slo_suite if c.get("name") == "abort_on")
+    failure = case.find("failure")
+    assert failure is not None and failure.get("type") == "abort_on"
+    data = json.loads(out["json"].read_text(encoding="utf-8"))
+    assert data["stopped_early"] == f"Stopped early by abort_on: {reason}"
+    assert data["verdict"]["abort"]["burn_rate"] == 30.0
+    assert data["readiness"]["decision"] == "NO-GO"

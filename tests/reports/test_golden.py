@@ -8,6 +8,7 @@ so the output is byte-stable. After an intended change, regenerate and review th
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -33,10 +34,35 @@ def _check(name: str, text: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("fmt", "golden"), [("md", "mixed.md"), ("junit", "mixed.junit.xml")])
-def test_golden(record: Callable[[str], Path], tmp_path: Path, fmt: str, golden: str) -> None:
-    out = render_all(record("mixed"), formats=[fmt], out_dir=tmp_path)[fmt]
+@pytest.mark.parametrize(("variant", "fmt", "golden"), [
+    ("mixed", "md", "mixed.md"), ("mixed", "junit", "mixed.junit.xml"),
+    ("faults", "md", "faults.md"), ("faults", "junit", "faults.junit.xml"),
+])
+def test_golden(record: Callable[[str], Path], tmp_path: Path, variant: str, fmt: str,
+                golden: str) -> None:
+    out = render_all(record(variant), formats=[fmt], out_dir=tmp_path)[fmt]
     _check(golden, out.read_text(encoding="utf-8"))
+
+
+def test_faults_in_every_format(record: Callable[[str], Path], tmp_path: Path) -> None:
+    """The fault table says the same in Markdown, JUnit and JSON (rows from verdict.json)."""
+    out = render_all(record("faults"), out_dir=tmp_path)
+    md = out["md"].read_text(encoding="utf-8")
+    assert "## Faults and recovery" in md
+    assert "| kill #2 | kill | 40.0 - 40.0 | ✅ recovered in 3.2 s | 3.2 s |" in md
+    assert "database outage #3 | database | 85.0 - 95.0 | ❌ not recovered" in md
+    suites = {s.get("name"): s for s in ET.parse(out["junit"]).getroot().findall("testsuite")}
+    faults = suites["faults"]
+    assert (faults.get("tests"), faults.get("failures")) == ("3", "1")
+    failed = next(c for c in faults if c.find("failure") is not None)
+    assert failed.get("name") == "database outage #3"
+    data = json.loads(out["json"].read_text(encoding="utf-8"))
+    assert [f["summary"] for f in data["faults"]] == [
+        "recovered in 0.0 s", "recovered in 3.2 s", "not recovered"]
+    assert data["verdict"]["faults"][1]["health_recovery_s"] == 3.2
+    claims = {c["id"]: c for c in data["readiness"]["claims"]}
+    assert claims[9]["status"] == "failed" and "database outage #3" in claims[9]["evidence"]
+    assert claims[8]["status"] == "passed"  # storm fault + read-back and retry checks all ok
 
 
 def test_rendering_is_deterministic(record: Callable[[str], Path], tmp_path: Path) -> None:

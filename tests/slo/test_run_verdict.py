@@ -47,7 +47,8 @@ def test_verdict_json_has_the_documented_fields(make_run: MakeRun, slo_file: Pat
     run = make_run([samples_table(5000, ok=ok, latency_ms=np.linspace(1, 600, 5000))])
     outcome = evaluate_run(EvaluateRequest(run, slo_file))
     data = json.loads((run / "verdict.json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
+    assert data["faults"] == [] and data["abort"] is None
     assert data["status"] == "fail" and outcome.exit_code == EXIT_GATE_FAILED
     assert data["cross_check"] == {}
     availability, latency = data["objectives"]
@@ -73,9 +74,15 @@ def test_verdict_round_trips(make_run: MakeRun, slo_file: Path) -> None:
 
 
 def test_unknown_verdict_schema_is_rejected_by_name() -> None:
-    with pytest.raises(ConfigError, match="schema_version 2 is not supported") as info:
-        verdict_from_dict({"schema_version": 2, "status": "pass", "objectives": []})
+    with pytest.raises(ConfigError, match="schema_version 99 is not supported") as info:
+        verdict_from_dict({"schema_version": 99, "status": "pass", "objectives": []})
     assert info.value.field == "schema_version"
+
+
+def test_version_1_verdict_is_still_read() -> None:
+    """Files written before faults existed migrate to v2: no faults, no early stop."""
+    old = verdict_from_dict({"schema_version": 1, "status": "pass", "objectives": []})
+    assert old.schema_version == 2 and old.faults == () and old.abort is None
 
 
 @pytest.mark.parametrize("status", [RunStatus.ABORTED, RunStatus.FAILED, RunStatus.RUNNING])
@@ -170,3 +177,19 @@ objectives:
     kept = [i for i in range(10, 120) if i % 17]
     assert leak.events == len(kept)
     assert cpu_result.value == pytest.approx(np.mean([50.0 + (i % 5) for i in range(10, 120)]))
+
+
+def test_run_stopped_by_abort_on_is_judged_as_a_failed_gate(make_run: MakeRun,
+                                                            slo_file: Path) -> None:
+    """No --allow-incomplete needed: the stop was a judgement. Exit 1, and the verdict says
+    which objective burned how fast (read back from run.json's stopped_early)."""
+    reason = ("abort_on: objective 'availability' burned its error budget at 50.0x over the "
+              "last 60 s (50 of 100 sends bad), at or above 14.4x")
+    run = make_run([samples_table(500)], status=RunStatus.ABORTED, reason=reason,
+                   stopped_early={"at": 1_764_000_030.0, "reason": reason})
+    outcome = evaluate_run(EvaluateRequest(run, slo_file))
+    assert outcome.exit_code == EXIT_GATE_FAILED and outcome.verdict.status.value == "fail"
+    abort = outcome.verdict.abort
+    assert abort is not None and (abort.objective, abort.burn_rate, abort.threshold,
+                                  abort.window_s) == ("availability", 50.0, 14.4, 60.0)
+    assert read_verdict(outcome.verdict_path).abort == abort

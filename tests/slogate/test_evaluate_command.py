@@ -119,7 +119,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     run = _run(tmp_path)
     assert main(["evaluate", str(run), "--slo", str(_slo(tmp_path)), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["schema_version"] == 1 and data["status"] == "pass"
+    assert data["schema_version"] == 2 and data["status"] == "pass"
     assert [o["name"] for o in data["objectives"]] == ["availability", "p95-latency", "p95-per-tier"]
 
 
@@ -170,3 +170,19 @@ def test_table_golden(tmp_path: Path) -> None:
     )
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
     assert text == GOLDEN
+
+
+def test_faults_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run with a fault in run.json: the terminal shows "recovered in X s" and the budget."""
+    from scenarios.record import RunLayout
+
+    run = _run(tmp_path)
+    layout = RunLayout(run)
+    info = layout.read_info()
+    info.faults = [{"index": 0, "name": "kill #1", "action": "kill",  # type: ignore[attr-defined]
+                    "started_at": info.started_at + 5, "ended_at": info.started_at + 5,
+                    "status": "done"}]
+    layout.write_info(info)
+    main(["evaluate", str(run), "--slo", str(_slo(tmp_path))])
+    out = capsys.readouterr().out
+    assert "Faults and recovery" in out and "kill #1" in out and "recovered in 0.0 s" in out

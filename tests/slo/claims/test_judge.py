@@ -151,8 +151,14 @@ CASES = [
                  NV, id="7-inconclusive-5xx"),
     pytest.param(7, evidence(), NV, id="7-no-probes"),
     # claim 8: provider 429s absorbed
-    pytest.param(8, evidence(server=ServerFacts("scrape", 900, 12, 300, 0)), PASSED, id="8-absorbed"),
-    pytest.param(8, evidence(server=ServerFacts("scrape", 900, 12, 300, 3)), FAILED, id="8-runs-failed"),
+    pytest.param(8, evidence(server=ServerFacts("scrape", 900, 12, 300, 0),
+                             samples=SampleFacts(durability=CheckFacts(10, 10))),
+                 PASSED, id="8-absorbed"),
+    pytest.param(8, evidence(server=ServerFacts("scrape", 900, 12, 300, 0)), NV,
+                 id="8-absorbed-but-no-read-back"),
+    pytest.param(8, evidence(server=ServerFacts("scrape", 900, 12, 300, 3),
+                             samples=SampleFacts(durability=CheckFacts(10, 10))),
+                 FAILED, id="8-runs-failed"),
     pytest.param(8, evidence(server=ServerFacts("scrape", 900, 0, 300, 0)), NV, id="8-no-429s"),
     pytest.param(8, evidence(), NV, id="8-no-server-json"),
     # claim 9: recovery
