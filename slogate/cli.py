@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "judge a run record against an SLO file (verdict.json)",
     "report": "render reports (HTML, Markdown, JSON, JUnit) from a run record",
     "compare": "compare a candidate run with a baseline: did this release regress?",
+    "worker": "join a distributed run as a load-generating host (slogate run --expect-workers)",
 }
 
 
