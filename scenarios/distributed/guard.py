@@ -13,6 +13,7 @@ that worker once, with ``slogate_refused``, why.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -47,7 +48,7 @@ class _GuardedServer(Server):
             if len(frames) < 2:
                 continue
             node = frames[0].bytes.decode("utf-8", "replace")
-            peer = str(frames[0].get("Peer-Address") or "")
+            peer = _plain(str(frames[0].get("Peer-Address") or ""))
             if not self.allowed(peer):
                 self._refuse(node, peer)
                 continue
@@ -70,6 +71,17 @@ class _GuardedServer(Server):
             self.send_to_client(Message(REFUSED, {"reason": reason}, node))
         except RPCError:
             pass  # it will give up on its own when no acknowledgement comes
+
+
+def _plain(address: str) -> str:
+    """``::ffff:10.0.0.3`` (an IPv4 peer of a dual-stack socket) as ``10.0.0.3``."""
+    try:
+        addr = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return str(addr.ipv4_mapped)
+    return str(addr)
 
 
 def _guard(server: Server, allowed: Callable[[str], bool], peers: dict[str, str], refused: dict[str, str]) -> None:

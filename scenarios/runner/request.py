@@ -89,6 +89,9 @@ class RunRequest:
     progress: ProgressCallback | None = None
     environ: Mapping[str, str] | None = None
     observer: TargetObserver | None = None
+    allowed_remote: tuple[str, ...] = ()  # --allow-remote LIST: CIDRs, IPs or host names
+    expect_workers: int | None = None  # --expect-workers: overrides distributed.expect_workers
+    master_bind: str | None = None  # --master-bind HOST[:PORT]: overrides distributed.bind/port
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from scenarios.spec.loader import (
 from scenarios.spec.models import (
     REFERENCE_TIERS,
     Credential,
+    DistributedSpec,
     EmbeddedOptions,
     Limits,
     LoadSpec,
@@ -38,6 +39,7 @@ __all__ = [
     "ByteSize",
     "Credential",
     "Duration",
+    "DistributedSpec",
     "EmbeddedOptions",
     "LevelStep",
     "Limits",

@@ -121,8 +121,27 @@ def add_parser(
     )
     parser.add_argument(
         "--allow-remote",
-        action="store_true",
-        help="allow a target that is not this machine; only for targets you own",
+        nargs="?",
+        const="*",
+        default=None,
+        metavar="LIST",
+        help="allow a target that is not this machine; only for targets you own. With LIST "
+        "(comma-separated CIDR blocks, addresses or host names, e.g. 10.0.0.0/24,loadgen-2) "
+        "only those, and a distributed run's master accepts workers only from loopback and LIST",
+    )
+    parser.add_argument(
+        "--expect-workers",
+        type=int,
+        metavar="N",
+        help="generate the load on N other hosts running 'slogate worker --master THIS_HOST': "
+        "wait for them (distributed.join_timeout, default 120 s), split users and sessions "
+        "among them, merge their samples into this run record (scenario field: distributed)",
+    )
+    parser.add_argument(
+        "--master-bind",
+        metavar="HOST[:PORT]",
+        help="where the distributed master listens for workers (default *:5557; "
+        "scenario fields distributed.bind and distributed.port)",
     )
     return parser
 
@@ -136,6 +155,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--duration {args.duration!r}: {exc}") from exc
         if duration_s <= 0:
             raise UsageError("--duration must be more than 0 seconds")
+    if args.expect_workers is not None and args.expect_workers < 1:
+        raise UsageError("--expect-workers must be at least 1")
+    allow_any = args.allow_remote == "*"
+    allowed = () if args.allow_remote in (None, "*") else tuple(
+        entry.strip() for entry in args.allow_remote.split(",") if entry.strip()
+    )
     loaded = load_scenario(args.scenario if args.scenario is not None else default_scenario_path())
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     display = make_display(sys.stdout)
@@ -148,8 +173,11 @@ def run(args: argparse.Namespace) -> int:
                     release=args.release,
                     duration_s=duration_s,
                     target=args.target,
-                    allow_remote=args.allow_remote,
+                    allow_remote=allow_any,
                     progress=display.update,
+                    allowed_remote=allowed,
+                    expect_workers=args.expect_workers,
+                    master_bind=args.master_bind,
                 ),
                 prometheus=args.prometheus,
                 cross_check=not args.no_cross_check,
