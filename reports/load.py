@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from reports.aggregate import aggregate
-from reports.model import ReportData, identity_of
+from reports.model import ReportData, identity_of, worker_hosts_of
 from scenarios.record import RunInfo, RunLayout, RunStatus, read_samples, read_timeseries
 from slo.claims import (
     build_evidence,
@@ -71,6 +71,7 @@ def load_report_data(run_dir: Path) -> ReportData:
         timeseries=timeseries,
         scenario=info.scenario,
         notes=_notes(info, verdict, cols.n),
+        worker_hosts=worker_hosts_of(info),
     )
 
 
