@@ -25,7 +25,7 @@ from scenarios.record import SAMPLE_SCHEMA, RunLayout
 __all__ = ["HostSink", "StreamTailer", "decode_chunk", "encode_chunk", "shift_times"]
 
 _TIME_COLUMNS = ("ts", "intended_ts")
-_OPTIONS = ipc.IpcWriteOptions(compression="lz4")
+_OPTIONS = ipc.IpcWriteOptions(compression="lz4")  # type: ignore[attr-defined]
 
 
 def shift_times(batch: pa.RecordBatch, delta_s: float) -> pa.RecordBatch:
@@ -35,7 +35,7 @@ def shift_times(batch: pa.RecordBatch, delta_s: float) -> pa.RecordBatch:
     columns = list(batch.columns)
     for name in _TIME_COLUMNS:
         i = batch.schema.get_field_index(name)
-        columns[i] = pc.add(columns[i], pa.scalar(delta_s, pa.float64()))
+        columns[i] = pc.add(columns[i], pa.scalar(delta_s, pa.float64()))  # type: ignore[attr-defined]
     return pa.record_batch(columns, schema=batch.schema)
 
 
@@ -101,14 +101,14 @@ class StreamTailer:
         used = 0
         while True:
             try:
-                message = ipc.read_message(reader)
+                message = ipc.read_message(reader)  # type: ignore[attr-defined]
             except (EOFError, OSError, pa.ArrowInvalid):
                 break  # end of what is written so far, or a batch still being written
             used = reader.tell()
             if message.type == "schema":
-                self._schema = ipc.read_schema(message)
+                self._schema = ipc.read_schema(message)  # type: ignore[attr-defined]
             elif message.type == "record batch" and self._schema is not None:
-                batch = ipc.read_record_batch(message, self._schema)
+                batch = ipc.read_record_batch(message, self._schema)  # type: ignore[attr-defined]
                 self.rows_read += batch.num_rows
                 out.append(batch)
         self._offset += used
@@ -121,7 +121,8 @@ class StreamTailer:
             table = f.read()
         rest = table.slice(self.rows_read).cast(SAMPLE_SCHEMA)
         self.rows_read += rest.num_rows
-        return rest.combine_chunks().to_batches()
+        batches: list[pa.RecordBatch] = rest.combine_chunks().to_batches()
+        return batches
 
 
 class HostSink:

@@ -13,6 +13,7 @@ that worker once, with ``slogate_refused``, why.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -21,8 +22,8 @@ from typing import Any
 import zmq.error as zmqerr
 from locust.env import Environment
 from locust.exception import RPCError, RPCReceiveError
-from locust.rpc.zmqrpc import Server
 from locust.rpc.protocol import Message
+from locust.rpc.zmqrpc import Server
 from locust.runners import MasterRunner, WorkerRunner
 
 from scenarios.distributed.protocol import MESSAGES, REFUSED
@@ -54,7 +55,7 @@ class _GuardedServer(Server):
                 continue
             self.peers[node] = peer
             try:
-                return node, Message.unserialize(frames[1].bytes)
+                return node, Message.unserialize(frames[1].bytes)  # type: ignore[no-untyped-call]
             except (UnicodeDecodeError, ValueError) as exc:
                 raise RPCReceiveError("ZMQ interrupted or corrupted message", addr=node) from exc
 
@@ -67,10 +68,8 @@ class _GuardedServer(Server):
             f"the master refuses workers from {peer}: it is neither this machine nor in "
             "the run's --allow-remote list"
         )
-        try:
-            self.send_to_client(Message(REFUSED, {"reason": reason}, node))
-        except RPCError:
-            pass  # it will give up on its own when no acknowledgement comes
+        with contextlib.suppress(RPCError):  # it gives up on its own when no ack comes
+            self.send_to_client(Message(REFUSED, {"reason": reason}, node))  # type: ignore[no-untyped-call]
 
 
 def _plain(address: str) -> str:
@@ -84,7 +83,9 @@ def _plain(address: str) -> str:
     return str(addr)
 
 
-def _guard(server: Server, allowed: Callable[[str], bool], peers: dict[str, str], refused: dict[str, str]) -> None:
+def _guard(
+    server: Server, allowed: Callable[[str], bool], peers: dict[str, str], refused: dict[str, str]
+) -> None:
     server.__class__ = _GuardedServer
     guarded: Any = server
     guarded.allowed, guarded.peers, guarded.refused = allowed, peers, refused
@@ -97,7 +98,9 @@ class GuardedMaster(MasterRunner):
     turned away, with their addresses.
     """
 
-    def __init__(self, environment: Environment, host: str, port: int, allowed: Callable[[str], bool]) -> None:
+    def __init__(
+        self, environment: Environment, host: str, port: int, allowed: Callable[[str], bool]
+    ) -> None:
         super().__init__(environment, host, port)
         self.allowed = allowed
         self.peers: dict[str, str] = {}
@@ -137,5 +140,6 @@ class ListeningWorker(WorkerRunner):
             super().connect_to_master()  # type: ignore[no-untyped-call]
 
     def _on_refused(self, environment: Environment, msg: Message, **_: Any) -> None:
-        self.refusal = str(msg.data.get("reason", "refused")) if isinstance(msg.data, dict) else "refused"
+        data = msg.data if isinstance(msg.data, dict) else {}
+        self.refusal = str(data.get("reason", "refused by the master"))
         self.connection_event.set()  # ends Locust's connect loop at once

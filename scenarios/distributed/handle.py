@@ -133,7 +133,9 @@ class DistributedHandle:
         """Block until the load started; raise :class:`RunIncompleteError` if it cannot."""
         with self._lock:
             self._lock.wait_for(
-                lambda: self.started_at is not None or self.error is not None or self._proc.poll() is not None,
+                lambda: self.started_at is not None
+                or self.error is not None
+                or self._proc.poll() is not None,
                 timeout,
             )
             if self.started_at is not None:

@@ -105,7 +105,9 @@ class Worker:
         self.tailers: list[StreamTailer] = []
         self.chunks_sent = 0
         self.env = Environment(user_classes=[])
-        handlers = {p.PING: self._on_ping, p.ASSIGN: self._on_assign, p.START: self._on_start, p.STOP: self._on_stop}
+        handlers = {
+            p.PING: self._on_ping, p.ASSIGN: self._on_assign, p.START: self._on_start, p.STOP: self._on_stop
+        }
         try:
             with gevent.Timeout(options.join_timeout_s):
                 self.runner = ListeningWorker(self.env, options.master_host, options.master_port, handlers)
@@ -216,12 +218,13 @@ class Worker:
         self.ship()
         self.progress()
         if not self.master_gone():
-            self.runner.send_message(p.DONE, {"exit_codes": {str(w): (c if c is not None else 255) for w, c in codes.items()}})
+            exits = {str(w): (c if c is not None else 255) for w, c in codes.items()}
+            self.runner.send_message(p.DONE, {"exit_codes": exits})
             gevent.sleep(0.2)  # let ZeroMQ put the last messages on the wire
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.env.events.quitting.fire(environment=self.env, reverse=True)
+            self.env.events.quitting.fire(environment=self.env, reverse=True)  # type: ignore[no-untyped-call]
         self.runner.quit()
 
 
@@ -247,7 +250,8 @@ def run_worker(options: WorkerOptions) -> int:
             say(f"load started at {time.strftime('%H:%M:%S', time.gmtime(at))} UTC")
         codes = worker.drive()
         worker.finish(codes)
-        say(f"done: {sum(t.rows_read for t in worker.tailers)} samples shipped in {worker.chunks_sent} chunks")
+        rows = sum(t.rows_read for t in worker.tailers)
+        say(f"done: {rows} samples shipped in {worker.chunks_sent} chunks")
         return 0
     finally:
         for handle in worker.handles:

@@ -193,7 +193,8 @@ class _Run:
         try:
             self._say("starting load workers")
             if self.distributed is not None:  # the worker hosts run both plans
-                group.add(start_distributed(http_plan, swarm_plan, self.layout.root, self.distributed, self._say))
+                dist = self.distributed
+                group.add(start_distributed(http_plan, swarm_plan, self.layout.root, dist, self._say))
             if http_plan is not None and self.distributed is None:
                 group.add(start_http(http_plan, self.layout.root, 0))
             if swarm_plan is not None and self.distributed is None:

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -82,7 +83,8 @@ class NetLab:
             ns = self.ns(name)
             _ip("netns", "add", ns)
             self.created.append(ns)
-            _ip("link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", f"p{i}", "netns", bridge)
+            _ip("link", "add", "eth0", "netns", ns, "type", "veth",
+                "peer", "name", f"p{i}", "netns", bridge)
             _ip("-n", bridge, "link", "set", f"p{i}", "master", "br0")
             _ip("-n", bridge, "link", "set", f"p{i}", "up")
             _ip("-n", ns, "addr", "add", f"{self.address(name)}/24", "dev", "eth0")
@@ -113,17 +115,17 @@ class NetLab:
         )
 
     def pids(self, name: str) -> list[int]:
-        done = subprocess.run(["ip", "netns", "pids", self.ns(name)], capture_output=True, text=True, timeout=20)
+        done = subprocess.run(
+            ["ip", "netns", "pids", self.ns(name)], capture_output=True, text=True, timeout=20
+        )
         return [int(x) for x in done.stdout.split()]
 
     def kill_host(self, name: str) -> list[int]:
         """SIGKILL every process in host ``name`` (the whole machine dies at once)."""
         pids = self.pids(name)
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         return pids
 
     def wait_http(self, name: str, url: str, timeout: float = 60.0) -> None:
@@ -138,7 +140,9 @@ class NetLab:
             if done.returncode == 0:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer from {name} within {timeout:g} s: {done.stderr[-300:]}")
+                raise TimeoutError(
+                    f"{url} did not answer from {name} within {timeout:g} s: {done.stderr[-300:]}"
+                )
             time.sleep(0.5)
 
     def close(self) -> None:

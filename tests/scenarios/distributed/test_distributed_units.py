@@ -208,7 +208,10 @@ def _scenario(tmp_path: Path, body: str) -> RunRequest:
 
 
 def test_distributed_settings(tmp_path: Path) -> None:
-    body = "target: http://10.0.0.1:80\nduration: 5s\nload: {model: open, rate: 5}\nhttp: [{name: p, path: /p}]\n"
+    body = (
+        "target: http://10.0.0.1:80\nduration: 5s\nload: {model: open, rate: 5}\n"
+        "http: [{name: p, path: /p}]\n"
+    )
     request = _scenario(tmp_path, body)
     assert distributed_settings(request.scenario.scenario, request) is None
     req = RunRequest(request.scenario, expect_workers=3, master_bind="0.0.0.0:6000",
@@ -227,9 +230,9 @@ def test_distributed_settings(tmp_path: Path) -> None:
 def test_report_rows_from_run_json() -> None:
     info = RunInfo(run_id="r", target_url="http://x", started_at=0.0)
     assert worker_hosts_of(info) == ()
-    setattr(info, "distributed", {"worker_hosts": [
+    info.distributed = {"worker_hosts": [  # type: ignore[attr-defined]
         {"address": "10.0.0.3", "hostname": "w1", "workers": [0, 1], "status": "done",
-         "clock_offset_s": 5.0012, "clock_rtt_s": 0.0004, "rows": 10}]})
+         "clock_offset_s": 5.0012, "clock_rtt_s": 0.0004, "rows": 10}]}
     (row,) = worker_hosts_of(info)
     assert (row.address, row.workers, row.rows) == ("10.0.0.3", "0-1", 10)
     assert row.clock_offset_ms == pytest.approx(5001.2)
