@@ -1,0 +1,96 @@
+"""Distributed runs on loopback only (no namespaces needed): the command line's errors, and
+one worker host through the whole pipeline against a foreign server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scenarios.record import read_samples
+from tests.scenarios.distributed.conftest import SLOGATE, child_env
+from tests.scenarios.runner.conftest import foreign_server  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _slogate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SLOGATE, *args], capture_output=True, text=True, timeout=timeout, env=child_env())
+
+
+def test_worker_without_master_is_one_sentence() -> None:
+    done = _slogate("worker", "--master", f"127.0.0.1:{_free_port()}", "--join-timeout", "2")
+    assert done.returncode == 3
+    assert "no master answered at 127.0.0.1:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [["--master", "h:0"], ["--master", "h", "--source-address", "x"]])
+def test_worker_bad_flags(args: list[str]) -> None:
+    done = _slogate("worker", *args)
+    assert done.returncode == 2 and "slogate worker:" in done.stderr
+
+
+@pytest.fixture
+def scenario(tmp_path: Path, foreign_server: str) -> Iterator[tuple[Path, int]]:  # noqa: F811
+    port = _free_port()
+    path = tmp_path / "s.yaml"
+    host = foreign_server.split("//", 1)[1]
+    path.write_text(
+        f"target: {foreign_server}\nduration: 4s\nload: {{model: open, rate: 10}}\n"
+        "http: [{name: ping, method: GET, path: /ping}]\n"
+        f"websocket: {{url: 'ws://{host}/echo', protocol: echo, sessions: 6, prompt_interval: 1s}}\n"
+        f"distributed: {{expect_workers: 1, bind: 127.0.0.1, port: {port}, join_timeout: 60s}}\n",
+        encoding="utf-8",
+    )
+    yield path, port
+
+
+def test_no_worker_comes(scenario: tuple[Path, int], tmp_path: Path) -> None:
+    path, _ = scenario
+    text = path.read_text().replace("join_timeout: 60s", "join_timeout: 2s")
+    path.write_text(text)
+    done = _slogate("run", str(path), "--out", str(tmp_path / "r"), "--no-cross-check")
+    assert done.returncode == 3, done.stderr
+    assert "only 0 of 1 worker(s) joined within 2 s" in done.stderr
+    info = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert info["status"] == "failed" and "joined" in info["reason"]
+
+
+def test_one_worker_host_on_loopback(scenario: tuple[Path, int], tmp_path: Path) -> None:
+    path, port = scenario
+    worker = subprocess.Popen(
+        [SLOGATE, "worker", "--master", f"127.0.0.1:{port}", "--join-timeout", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
+    )
+    try:
+        done = _slogate("run", str(path), "--out", str(tmp_path / "r"), "--no-cross-check",
+                        "--format", "md", timeout=180)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    # a 4 s run is too short for the default SLO's minimum events: judged, not necessarily passed
+    assert done.returncode in (0, 1, 3) and "verdict:" in done.stdout, done.stdout + done.stderr
+    assert worker.returncode == 0, err
+    assert "samples shipped" in err
+    info = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert info["status"] == "complete"
+    (host,) = info["distributed"]["worker_hosts"]
+    assert host["address"] == "127.0.0.1" and host["status"] == "done"
+    table = read_samples(tmp_path / "r")
+    kinds = table.column("kind").to_pylist()
+    assert kinds.count("http") == 40  # 10/s for 4 s, every arrival sent
+    assert kinds.count("ws_connect") == 6
+    assert table.num_rows == host["rows"] == info["samples"]
+    assert "### Worker hosts" in (tmp_path / "r" / "report.md").read_text()
