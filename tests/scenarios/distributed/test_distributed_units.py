@@ -236,3 +236,18 @@ def test_report_rows_from_run_json() -> None:
     (row,) = worker_hosts_of(info)
     assert (row.address, row.workers, row.rows) == ("10.0.0.3", "0-1", 10)
     assert row.clock_offset_ms == pytest.approx(5001.2)
+
+
+def test_kubernetes_example_scenario_is_valid(tmp_path: Path) -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[3]
+    docs = list(yaml.safe_load_all((root / "ci/kubernetes/distributed.yaml").read_text()))
+    kinds = [d["kind"] for d in docs]
+    assert kinds == ["ConfigMap", "Service", "Deployment", "Deployment"]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(docs[0]["data"]["scenario.yaml"])
+    scenario = load_scenario(path).scenario
+    assert scenario.distributed is not None and scenario.distributed.expect_workers == 3
+    assert docs[1]["spec"]["ports"][0]["port"] == scenario.distributed.port == 5557
+    assert docs[3]["spec"]["replicas"] == scenario.distributed.expect_workers
