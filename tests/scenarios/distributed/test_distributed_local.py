@@ -75,7 +75,7 @@ def test_one_worker_host_on_loopback(scenario: tuple[Path, int], tmp_path: Path)
     try:
         done = _slogate("run", str(path), "--out", str(tmp_path / "r"), "--no-cross-check",
                         "--format", "md", timeout=180)
-        out, err = worker.communicate(timeout=60)
+        _, err = worker.communicate(timeout=60)
     finally:
         if worker.poll() is None:
             worker.kill()
