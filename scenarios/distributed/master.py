@@ -185,7 +185,7 @@ class Master:
             return
         try:
             host.sink.write(bytes(msg.data["data"]))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # OSError: the master's disk
             host.bad_chunks += 1
             log.warning("bad sample chunk from %s: %s", host.node, exc)
 
