@@ -76,7 +76,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _scenario(path: Path, args: argparse.Namespace, shards: int, hosts: int | None) -> Path:
     lines = [
-        "target: http://10.213.7.1:%d" % PORT,
+        f"target: http://10.213.7.1:{PORT}",
         f"duration: {args.duration}s",
         "websocket:",
         f"  url: ws://10.213.7.1:{PORT}/",
@@ -264,7 +264,8 @@ def _record(args: argparse.Namespace, results: list[Result], ship: tuple[float, 
         "at 2,000 samples/s), against recording them locally in the same run.",
         ["path", "CPU per 1,000 samples", "x local recording"],
         [["record locally (SampleWriter.record + flush)", f"{rec * 1000:.1f} ms", "1.00x"],
-         ["worker: tail stream + LZ4 IPC chunk + msgpack", f"{worker * 1000:.1f} ms", f"{worker / rec:.2f}x"],
+         ["worker: tail stream + LZ4 IPC chunk + msgpack", f"{worker * 1000:.1f} ms",
+          f"{worker / rec:.2f}x"],
          ["master: unpack + decode + clock shift + append", f"{master * 1000:.1f} ms", f"{master / rec:.2f}x"],
          ["bytes on the wire", f"{wire / 1024:.1f} KiB", "-"]],
         "",
