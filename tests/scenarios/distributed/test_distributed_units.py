@@ -251,3 +251,25 @@ def test_kubernetes_example_scenario_is_valid(tmp_path: Path) -> None:
     assert scenario.distributed is not None and scenario.distributed.expect_workers == 3
     assert docs[1]["spec"]["ports"][0]["port"] == scenario.distributed.port == 5557
     assert docs[3]["spec"]["replicas"] == scenario.distributed.expect_workers
+
+
+def test_bad_distributed_field_names_file_line_and_field(tmp_path: Path) -> None:
+    from slogate.errors import ConfigError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("target: http://10.0.0.1:80\nduration: 5s\nload: {model: open, rate: 5}\n"
+                    "http: [{name: p, path: /p}]\ndistributed:\n  expect_workers: 0\n")
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    assert "bad.yaml" in text and "distributed.expect_workers" in text and ":6" in text
+
+
+def test_engines_refuse_shares_outside_the_plan(tmp_path: Path) -> None:
+    from scenarios.http import start_http_load
+    from scenarios.swarm import start_swarm
+
+    with pytest.raises(ValueError, match="shares"):
+        start_http_load(_http(2), tmp_path, 0, shares=[2])
+    with pytest.raises(ValueError, match="shards"):
+        start_swarm(_swarm(2), tmp_path, 0, shards=[0, 5])
