@@ -61,9 +61,10 @@ def run_scenario(request: RunRequest) -> RunOutcome:
     """Run ``request.scenario``; see the module docstring for the steps and outcomes."""
     loaded = request.scenario.with_overrides(duration_s=request.duration_s, target=request.target)
     scenario = loaded.scenario
-    if scenario.target != "embedded":
-        allowed = allowed_networks(request.allowed_remote)
-        check_target_allowed(scenario.target, allow_remote=request.allow_remote, allowed=allowed)
+    allowed = allowed_networks(request.allowed_remote)
+    for url in (scenario.target, scenario.websocket.url if scenario.websocket else None):
+        if url is not None and url != "embedded":  # the target, and a WebSocket URL of its own
+            check_target_allowed(url, allow_remote=request.allow_remote, allowed=allowed)
     run_id = new_run_id()
     run_dir = request.out_dir if request.out_dir is not None else Path.cwd() / "runs" / run_id
     layout = RunLayout(run_dir)

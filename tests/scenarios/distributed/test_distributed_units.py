@@ -273,3 +273,15 @@ def test_engines_refuse_shares_outside_the_plan(tmp_path: Path) -> None:
         start_http_load(_http(2), tmp_path, 0, shares=[2])
     with pytest.raises(ValueError, match="shards"):
         start_swarm(_swarm(2), tmp_path, 0, shards=[0, 5])
+
+
+def test_allow_list_covers_the_websocket_url_too(tmp_path: Path) -> None:
+    from scenarios.runner import run_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text("target: http://10.213.7.1:80\nduration: 5s\n"
+                    "websocket: {url: 'ws://10.99.0.1:80/ws', protocol: echo, sessions: 1}\n")
+    request = RunRequest(load_scenario(path), out_dir=tmp_path / "r", allowed_remote=("10.213.7.0/24",))
+    with pytest.raises(TargetError, match="10.99.0.1"):
+        run_scenario(request)
+    assert not (tmp_path / "r").exists()
