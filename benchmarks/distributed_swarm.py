@@ -201,6 +201,9 @@ def shipping_part(n: int, chunk: int) -> tuple[float, float, float, float]:
     from scenarios.distributed.chunks import HostSink, StreamTailer, decode_chunk, encode_chunk
     from scenarios.record import RunLayout, SampleWriter
 
+    import pyarrow as pa
+
+    pa.array([0.0], type=pa.float64())  # pyarrow's lazy pandas import: not a per-sample cost
     with tempfile.TemporaryDirectory(prefix="sgt-ship-") as tmpdir:
         tmp = Path(tmpdir)
         writer = SampleWriter(tmp / "w", worker=0, chunk_rows=10**9)
@@ -258,7 +261,7 @@ def _record(args: argparse.Namespace, results: list[Result], ship: tuple[float, 
     rec, worker, master, wire = ship
     append_section(
         ROOT / "BENCHMARKS.md", heading,
-        f"`benchmarks/distributed_swarm.py --samples {args.samples} --shipping-only` "
+        f"`benchmarks/distributed_swarm.py --samples {args.samples}` (part 2) "
         f"({time.strftime('%Y-%m-%d')}; {machine()}; load average {load:.1f}, a shared machine): "
         "CPU per 1,000 samples of shipping them to the master (2,000-sample chunks, one a second "
         "at 2,000 samples/s), against recording them locally in the same run.",
