@@ -9,8 +9,10 @@ interleave exactly) and slow imports never turn into schedule slips.
 
 Several cores: ``plan.processes`` independent workers, worker ``first_worker + i`` running
 share ``i/K`` of the users and the rate. Each writes its own sample part, so the record is
-exact without a master aggregating anything (see docs/http-load.md for why not Locust's
-master/worker mode).
+exact without a master aggregating anything (see docs/http-load.md for why local processes
+do not use Locust's master/worker mode). Several machines: a worker host of
+``scenarios.distributed`` runs a slice of the shares (``shares``) held at the barrier
+(``hold_start``) until the distributed master names the start.
 
 Example::
 
