@@ -94,3 +94,36 @@ def test_one_worker_host_on_loopback(scenario: tuple[Path, int], tmp_path: Path)
     assert kinds.count("ws_connect") == 6
     assert table.num_rows == host["rows"] == info["samples"]
     assert "### Worker hosts" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_closed_model_users_split_over_two_hosts(scenario: tuple[Path, int], tmp_path: Path) -> None:
+    path, port = scenario
+    text = path.read_text().replace("load: {model: open, rate: 10}", "load: {model: closed, users: 5, "
+                                    "think_time: 0.2s}").replace("expect_workers: 1", "expect_workers: 2")
+    path.write_text(text)
+    workers = [
+        subprocess.Popen([SLOGATE, "worker", "--master", f"127.0.0.1:{port}", "--join-timeout", "60"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env())
+        for _ in range(2)
+    ]
+    try:
+        done = _slogate("run", str(path), "--out", str(tmp_path / "r"), "--no-cross-check",
+                        "--format", "json", timeout=180)
+        for w in workers:
+            w.communicate(timeout=60)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    assert "verdict:" in done.stdout, done.stdout + done.stderr
+    info = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert info["status"] == "complete"
+    hosts = info["distributed"]["worker_hosts"]
+    assert [h["http_shares"] for h in hosts] == [[0], [1]]
+    table = read_samples(tmp_path / "r")
+    kind = table.column("kind").to_pylist()
+    worker = table.column("worker").to_pylist()
+    http_workers = {w for k, w in zip(kind, worker, strict=True) if k == "http"}
+    assert http_workers == {hosts[0]["workers"][0], hosts[1]["workers"][0]}  # 3 + 2 users
+    assert sum(1 for k in kind if k == "ws_connect") == 6  # 6 sessions over 2 hosts, once each
