@@ -197,11 +197,10 @@ def network_part(args: argparse.Namespace) -> list[Result]:
 def shipping_part(n: int, chunk: int) -> tuple[float, float, float, float]:
     """(record CPU-s/1k, worker shipping CPU-s/1k, master CPU-s/1k, wire bytes/1k)."""
     import msgpack
+    import pyarrow as pa
 
     from scenarios.distributed.chunks import HostSink, StreamTailer, decode_chunk, encode_chunk
     from scenarios.record import RunLayout, SampleWriter
-
-    import pyarrow as pa
 
     pa.array([0.0], type=pa.float64())  # pyarrow's lazy pandas import: not a per-sample cost
     with tempfile.TemporaryDirectory(prefix="sgt-ship-") as tmpdir:
