@@ -54,6 +54,7 @@ class DistributedSettings:
     join_timeout_s: float = 120.0
     allowed_networks: tuple[str, ...] = ()
     stop_timeout_s: float = 30.0
+    clock_interval_s: float = 30.0  # offsets re-measured this often during the run (drift)
 
 
 class DistributedHandle:
@@ -236,6 +237,7 @@ def start_distributed(
         join_timeout_s=settings.join_timeout_s,
         allowed_networks=settings.allowed_networks,
         stop_timeout_s=settings.stop_timeout_s,
+        clock_interval_s=settings.clock_interval_s,
         http_plan=None if http_plan is None else http_plan.to_json(),
         swarm_plan=None if swarm_plan is None else swarm_plan.to_json(),
     )

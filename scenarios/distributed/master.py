@@ -6,7 +6,8 @@ the worker registry) and speaks slogate's custom messages over it
 (:mod:`scenarios.distributed.protocol`):
 
 1. wait, bounded by ``join_timeout_s``, for ``expect_workers`` workers from allowed addresses;
-   measure each one's clock offset (NTP-style pings, the least-delayed sample wins);
+   measure each one's clock offset (NTP-style pings, the least-delayed sample wins), and
+   again every ``clock_interval_s`` during the run (later samples get the latest offset);
 2. split the plans (:func:`~scenarios.distributed.protocol.split_load`), send each its share,
    wait until every host is ready, give all one start instant (in each host's own clock);
 3. relay progress, store sample chunks on the master's clock (one part per worker host),
@@ -70,7 +71,8 @@ class Host:
     address: str
     facts: dict[str, Any]
     samples: list[p.ClockSample] = field(default_factory=list)
-    clock: p.ClockSample | None = None
+    clock: p.ClockSample | None = None  # the latest round's least-delayed exchange
+    clock_history: list[dict[str, float]] = field(default_factory=list)
     assignment: p.Assignment | None = None
     sink: HostSink | None = None
     ready: bool = False
@@ -89,8 +91,9 @@ class Host:
             "versions": self.facts.get("versions", {}),
             "platform": self.facts.get("platform", ""),
             "cpu_count": self.facts.get("cpu_count"),
-            "clock_offset_s": None if self.clock is None else self.clock.offset,
-            "clock_rtt_s": None if self.clock is None else self.clock.rtt,
+            "clock_offset_s": None if not self.clock_history else self.clock_history[0]["offset_s"],
+            "clock_rtt_s": None if not self.clock_history else self.clock_history[0]["rtt_s"],
+            "clock_offsets": self.clock_history,  # one per round: at (master clock), offset_s, rtt_s
             "workers": [] if a is None else list(a.workers),
             "http_shares": [] if a is None else list(a.http_shares),
             "swarm_shards": [] if a is None else list(a.swarm_shards),
@@ -156,14 +159,24 @@ class Master:
             gevent.sleep(_PING_GAP_S)
 
     def _on_pong(self, environment: Environment, msg: Message, **_: Any) -> None:
+        """A round of pings ends with the least-delayed exchange: the first round admits the
+        host; later rounds (every ``clock_interval_s``) follow its clock's drift, and the
+        host's samples from then on are corrected with the new offset."""
         t4 = self.clock()
         host = self._host(msg)
-        if host is None or host.clock is not None:
+        if host is None:
             return
         d = msg.data
         host.samples.append(p.ClockSample(float(d["t1"]), float(d["t2"]), float(d["t3"]), t4))
-        if len(host.samples) >= _PINGS:
-            host.clock = p.best_offset(host.samples)
+        if len(host.samples) < _PINGS:
+            return
+        best, host.samples = p.best_offset(host.samples), []
+        first = host.clock is None
+        host.clock = best
+        host.clock_history.append({"at": t4, "offset_s": best.offset, "rtt_s": best.rtt})
+        if host.sink is not None:
+            host.sink.correction_s = -best.offset
+        if first:
             _emit({"joined": host.describe()})
             self.changed.set()
 
@@ -274,7 +287,13 @@ class Master:
     def drive(self) -> None:
         """Phase 4: until every host is done or lost (bounded after a stop request)."""
         stop_deadline: float | None = None
+        next_clock = time.monotonic() + self.config.clock_interval_s
         while not all(h.done or h.lost for h in self.hosts.values()):
+            if time.monotonic() >= next_clock:  # follow each host's clock drift
+                for host in self.hosts.values():
+                    if not (host.done or host.lost):
+                        gevent.spawn(self._ping, host.node)
+                next_clock += self.config.clock_interval_s
             if self.stop_requested.is_set() and stop_deadline is None:
                 self.runner.send_message(p.STOP, {})
                 stop_deadline = time.monotonic() + self.config.stop_timeout_s

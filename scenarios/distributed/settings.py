@@ -34,6 +34,7 @@ class MasterConfig(BaseModel):
     join_timeout_s: float = Field(default=120.0, gt=0)
     ready_timeout_s: float = Field(default=120.0, gt=0)
     stop_timeout_s: float = Field(default=30.0, gt=0)
+    clock_interval_s: float = Field(default=30.0, gt=0)  # re-measure clock offsets this often
     allowed_networks: tuple[str, ...] = ()
     http_plan: str | None = None
     swarm_plan: str | None = None

@@ -31,7 +31,7 @@ from locust.env import Environment
 from locust.rpc.protocol import Message
 
 from scenarios.distributed import protocol as p
-from scenarios.distributed.chunks import StreamTailer, encode_chunk, shift_times
+from scenarios.distributed.chunks import StreamTailer, encode_chunk
 from scenarios.distributed.guard import ListeningWorker
 from scenarios.distributed.settings import host_facts
 from scenarios.http import start_http_load
@@ -66,6 +66,7 @@ class WorkerOptions:
     scratch_dir: Path | None = None
     source_addresses: tuple[str, ...] = ()
     clock_skew_s: float = 0.0
+    clock_drift_ppm: float = 0.0  # test hook too: the skew grows this fast
     say: Callable[[str], None] = print
 
 
@@ -79,16 +80,27 @@ class _Handle(Protocol):
 
 
 class HostClock:
-    """This host's clock as the master sees it: real time plus the test skew."""
+    """This host's clock as the master sees it: real time plus the test skew, which grows by
+    ``drift_ppm`` millionths of the time since the clock was made (a clock running fast)."""
 
-    def __init__(self, skew_s: float = 0.0) -> None:
-        self.skew_s = skew_s
+    def __init__(self, skew_s: float = 0.0, drift_ppm: float = 0.0) -> None:
+        self.base_s = skew_s
+        self.drift = drift_ppm * 1e-6
+        self.t0 = time.time()
+
+    def skew_at(self, real: float) -> float:
+        return self.base_s + self.drift * (real - self.t0)
+
+    @property
+    def skewed(self) -> bool:
+        return self.base_s != 0.0 or self.drift != 0.0
 
     def now(self) -> float:
-        return time.time() + self.skew_s
+        real = time.time()
+        return real + self.skew_at(real)
 
     def to_real(self, host_time: float) -> float:
-        return host_time - self.skew_s
+        return host_time - self.skew_at(host_time)  # exact to (skew x drift): negligible
 
 
 class Worker:
@@ -96,7 +108,7 @@ class Worker:
 
     def __init__(self, options: WorkerOptions, scratch: Path) -> None:
         self.options = options
-        self.clock = HostClock(options.clock_skew_s)
+        self.clock = HostClock(options.clock_skew_s, options.clock_drift_ppm)
         self.layout = RunLayout(scratch)
         self.assignment: AsyncResult = AsyncResult()
         self.start_at: AsyncResult = AsyncResult()
@@ -180,8 +192,8 @@ class Worker:
         batches = [b for t in self.tailers for b in t.read_new()]
         if not batches:
             return 0
-        if self.clock.skew_s:
-            batches = [shift_times(b, self.clock.skew_s) for b in batches]
+        if self.clock.skewed:  # what a host with that clock would have recorded
+            batches = [_shift_by_clock(b, self.clock) for b in batches]
         self.runner.send_message(p.CHUNK, {"seq": self.chunks_sent, "data": encode_chunk(batches)})
         self.chunks_sent += 1
         return sum(b.num_rows for b in batches)
@@ -260,6 +272,18 @@ def run_worker(options: WorkerOptions) -> int:
         worker.close()
         if options.scratch_dir is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _shift_by_clock(batch: Any, clock: HostClock) -> Any:
+    """``batch`` as this host's (test) clock would have stamped it, row by row."""
+    import pyarrow as pa
+
+    columns = list(batch.columns)
+    for name in ("ts", "intended_ts"):
+        i = batch.schema.get_field_index(name)
+        real = columns[i].to_numpy(zero_copy_only=False)
+        columns[i] = pa.array(real + clock.base_s + clock.drift * (real - clock.t0), pa.float64())
+    return pa.record_batch(columns, schema=batch.schema)
 
 
 def _wait_result(worker: Worker, result: AsyncResult) -> Any:

@@ -40,6 +40,7 @@ examples:
 """
 
 SKEW_ENV = "SLOGATE_TEST_CLOCK_SKEW_S"  # test hook: pretend this host's clock is off by N s
+DRIFT_ENV = "SLOGATE_TEST_CLOCK_DRIFT_PPM"  # test hook: ... and runs fast by N millionths
 
 
 def add_parser(
@@ -95,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--source-address: {addr!r} is not an IP address") from None
     try:
         skew = float(os.environ.get(SKEW_ENV, "0") or 0)
+        drift = float(os.environ.get(DRIFT_ENV, "0") or 0)
     except ValueError:
-        raise UsageError(f"${SKEW_ENV} must be a number of seconds") from None
+        raise UsageError(f"${SKEW_ENV} and ${DRIFT_ENV} must be numbers") from None
     from scenarios.distributed.worker import WorkerOptions, run_worker
 
     def say(text: str) -> None:
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             scratch_dir=args.scratch,
             source_addresses=sources,
             clock_skew_s=skew,
+            clock_drift_ppm=drift,
             say=say,
         )
     )

@@ -127,3 +127,51 @@ def test_closed_model_users_split_over_two_hosts(scenario: tuple[Path, int], tmp
     http_workers = {w for k, w in zip(kind, worker, strict=True) if k == "http"}
     assert http_workers == {hosts[0]["workers"][0], hosts[1]["workers"][0]}  # 3 + 2 users
     assert sum(1 for k in kind if k == "ws_connect") == 6  # 6 sessions over 2 hosts, once each
+
+
+def test_clock_drift_is_followed(foreign_server: str, tmp_path: Path) -> None:  # noqa: F811
+    """A host whose clock starts 1 s ahead and runs 2 % fast: the master re-measures every
+    2 s, so each sample lands within ~drift x (interval + chunk delay) of where it belongs
+    (a single offset measured at join would be 0.4 s off by the end of the 20 s)."""
+    import numpy as np
+
+    from scenarios.distributed import DistributedSettings, start_distributed
+    from scenarios.http.plan import HttpPlan, RequestSpec, Stage
+
+    port = _free_port()
+    worker = subprocess.Popen(
+        [SLOGATE, "worker", "--master", f"127.0.0.1:{port}", "--join-timeout", "60"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=child_env(SLOGATE_TEST_CLOCK_SKEW_S="1.0", SLOGATE_TEST_CLOCK_DRIFT_PPM="20000"),
+    )
+    plan = HttpPlan(base_url=foreign_server, model="open", stages=(Stage(duration_s=20, rate=10),),
+                    requests=(RequestSpec(name="ping", method="GET", path="/ping"),))
+    run = tmp_path / "run"
+    settings = DistributedSettings(1, bind_host="127.0.0.1", bind_port=port, join_timeout_s=60,
+                                   clock_interval_s=2.0)
+    try:
+        with start_distributed(plan, None, run, settings) as handle:
+            while any(c is None for c in handle.wait(1.0).values()):
+                pass
+            at = handle.started_at
+            facts = handle.facts()["distributed"]
+        worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert at is not None
+    (host,) = facts["worker_hosts"]
+    history = host["clock_offsets"]
+    assert len(history) >= 6
+    t = np.array([h["at"] for h in history])
+    offset = np.array([h["offset_s"] for h in history])
+    slope, _ = np.polyfit(t - t[0], offset, 1)
+    assert slope == pytest.approx(0.02, abs=0.004)  # 20,000 ppm, measured
+    assert offset[0] == pytest.approx(1.0, abs=0.2)  # 1 s ahead, plus the drift since start-up
+    table = read_samples(run)
+    intended = np.sort(np.array(table.column("intended_ts").to_pylist()))
+    assert intended.size == 200
+    expected = at + np.arange(200) / 10.0  # the open model's schedule, on the master's clock
+    error = np.abs(intended - expected)
+    assert error.max() < 0.15, error.max()  # not 0.4 s: the drift was followed
