@@ -57,8 +57,10 @@ def main() -> int:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--processes", type=int, default=1)
     args = p.parse_args()
-    if args.host not in ("127.0.0.1", "::1", "localhost"):
-        p.error("the benchmark server only listens on loopback")
+    # loopback, or the private subnet that benchmarks/distributed_swarm.py creates inside
+    # its own network namespaces (it exists nowhere else on the machine)
+    if args.host not in ("127.0.0.1", "::1", "localhost") and not args.host.startswith("10.213."):
+        p.error("the benchmark server only listens on loopback (or the namespace lab's 10.213.x.y)")
     # One listening socket, bound before forking (nothing else runs yet: no threads).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

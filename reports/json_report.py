@@ -49,6 +49,7 @@ def report_dict(data: ReportData) -> dict[str, Any]:
         "schema_version": REPORT_SCHEMA_VERSION,
         "identity": asdict(data.identity),
         "notes": list(data.notes),
+        "worker_hosts": [asdict(h) for h in data.worker_hosts],
         "readiness": {
             "decision": r.decision, "go": r.go, "sentence": r.sentence, "score": r.score,
             "earned": r.earned, "total": r.total, "rule": SCORE_RULE,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from reports.aggregate import aggregate
-from reports.model import ReportData, identity_of
+from reports.model import ReportData, identity_of, worker_hosts_of
 from scenarios.record import RunInfo, RunLayout, RunStatus, read_samples, read_timeseries
 from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
 from slo.claims import (
@@ -73,6 +73,7 @@ def load_report_data(run_dir: Path) -> ReportData:
         scenario=info.scenario,
         notes=_notes(info, verdict, cols.n),
         alerts=_alerts(run_dir),
+        worker_hosts=worker_hosts_of(info),
     )
 
 

@@ -133,7 +133,16 @@ def _identity(d: ReportData) -> list[str]:
             ("SLO", i.slo), ("Target", i.target_url), ("Started", i.started),
             ("Duration", fmt.duration(i.duration_s)), ("Machine", i.machine),
             ("slogate", i.harness_version)]
-    return ["## Run", "", *_table(("", ""), rows), ""]
+    out = ["## Run", "", *_table(("", ""), rows), ""]
+    if d.worker_hosts:  # a distributed run: offsets were removed before the merge
+        hosts = [(h.address, h.hostname, h.workers, h.status,
+                  "-" if h.clock_offset_ms is None else f"{h.clock_offset_ms:+.1f} ms",
+                  "-" if h.clock_rtt_ms is None else f"{h.clock_rtt_ms:.2f} ms", h.rows)
+                 for h in d.worker_hosts]
+        out += ["### Worker hosts", "",
+                *_table(("Address", "Host", "Workers", "Status", "Clock offset", "Ping RTT",
+                         "Samples"), hosts, "lllrrrr"), ""]
+    return out
 
 
 def _objectives(d: ReportData, _rows: int) -> list[str]:

@@ -19,7 +19,7 @@ from slo.claims import Evidence, Readiness, Risk, TierCapacity
 from slo.measurements import Timeseries
 from slo.verdict import Verdict
 
-__all__ = ["Audience", "Identity", "ReportData", "identity_of", "utc"]
+__all__ = ["Audience", "Identity", "ReportData", "WorkerHost", "identity_of", "utc", "worker_hosts_of"]
 
 Audience = Literal["exec", "sre"]
 
@@ -59,6 +59,7 @@ class ReportData:
     notes: tuple[str, ...] = ()
     alerts: AlertRecord | None = None
     """What the SLO burn-rate rules did in the run's Prometheus (``alerts.json``)."""
+    worker_hosts: tuple[WorkerHost, ...] = ()  # a distributed run's load generators
 
     @property
     def verdict(self) -> Verdict | None:
@@ -71,6 +72,40 @@ class ReportData:
     @property
     def warmup_s(self) -> float:
         return self.evidence.run.warmup_s
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHost:
+    """One load-generating host of a distributed run, as run.json lists it. The clock
+    offset (host minus master, measured NTP-style) was removed from its samples."""
+
+    address: str
+    hostname: str
+    workers: str  # "0-1"
+    status: str  # done | lost | running
+    clock_offset_ms: float | None
+    clock_rtt_ms: float | None
+    rows: int
+
+
+def worker_hosts_of(info: RunInfo) -> tuple[WorkerHost, ...]:
+    """The ``distributed.worker_hosts`` of run.json (empty for a run on one machine)."""
+    data = getattr(info, "distributed", None)
+    hosts = data.get("worker_hosts", []) if isinstance(data, dict) else []
+    out = []
+    for h in hosts:
+        workers = [int(w) for w in h.get("workers", [])]
+        span = "-" if not workers else (
+            str(workers[0]) if len(workers) == 1 else f"{min(workers)}-{max(workers)}"
+        )
+        offset, rtt = h.get("clock_offset_s"), h.get("clock_rtt_s")
+        out.append(WorkerHost(
+            address=str(h.get("address", "")), hostname=str(h.get("hostname", "")), workers=span,
+            status=str(h.get("status", "")),
+            clock_offset_ms=None if offset is None else float(offset) * 1000,
+            clock_rtt_ms=None if rtt is None else float(rtt) * 1000, rows=int(h.get("rows", 0)),
+        ))
+    return tuple(out)
 
 
 def utc(ts: float | None) -> str:

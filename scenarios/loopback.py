@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-__all__ = ["is_loopback_ip", "is_loopback_literal"]
+__all__ = ["address_allowed", "is_loopback_ip", "is_loopback_literal"]
 
 
 def is_loopback_ip(text: str) -> bool:
@@ -32,3 +32,25 @@ def is_loopback_literal(host: str) -> bool:
         return is_loopback_ip(host)
     except ValueError:
         return False
+
+
+def address_allowed(address: str, networks: tuple[str, ...] | list[str]) -> bool:
+    """True when ``address`` (an IP literal) is loopback or inside one of ``networks`` (CIDR
+    strings such as ``10.213.0.0/24``); False for anything that is not an IP address.
+
+    The distributed master asks this of every worker's TCP peer address (no DNS: names in
+    ``--allow-remote`` are resolved once by the runner, before the master starts).
+    """
+    try:
+        if is_loopback_ip(address):
+            return True
+        addr = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    for text in networks:
+        net = ipaddress.ip_network(text, strict=False)
+        if addr.version == net.version and addr in net:
+            return True
+    return False

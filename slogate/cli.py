@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "report": "render reports (HTML, Markdown, JSON, JUnit) from a run record",
     "compare": "compare a candidate run with a baseline: did this release regress?",
     "alerts": "Prometheus burn-rate alerting rules (and their promtool test) from an SLO file",
+    "worker": "join a distributed run as a load-generating host (slogate run --expect-workers)",
 }
 
 

@@ -9,8 +9,10 @@ interleave exactly) and slow imports never turn into schedule slips.
 
 Several cores: ``plan.processes`` independent workers, worker ``first_worker + i`` running
 share ``i/K`` of the users and the rate. Each writes its own sample part, so the record is
-exact without a master aggregating anything (see docs/http-load.md for why not Locust's
-master/worker mode).
+exact without a master aggregating anything (see docs/http-load.md for why local processes
+do not use Locust's master/worker mode). Several machines: a worker host of
+``scenarios.distributed`` runs a slice of the shares (``shares``) held at the barrier
+(``hold_start``) until the distributed master names the start.
 
 Example::
 
@@ -29,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
@@ -51,12 +53,24 @@ def is_loopback_url(url: str) -> bool:
     return is_loopback_literal(urlsplit(url).hostname or "")
 
 
-def start_http_load(plan: HttpPlan, run_dir: str | Path, first_worker: int) -> HttpLoadHandle:
+def start_http_load(
+    plan: HttpPlan,
+    run_dir: str | Path,
+    first_worker: int,
+    *,
+    shares: Sequence[int] | None = None,
+    hold_start: bool = False,
+) -> HttpLoadHandle:
     """Spawn ``plan.processes`` workers numbered ``first_worker, first_worker + 1, ...``.
 
     Returns at once; load begins when every worker is ready (:meth:`HttpLoadHandle.wait_started`).
     Writes ``http/plan-<first_worker>.json`` and one stderr log per worker under ``run_dir``.
     Raises :class:`TargetError` for a non-loopback target unless ``plan.allow_remote``.
+
+    ``shares`` runs only those shares ``i`` of the plan's ``processes`` (a worker host of a
+    distributed run takes a slice; default: all of them). ``hold_start`` keeps the workers
+    waiting once all are ready until :meth:`HttpLoadHandle.release` names the start instant
+    (the master of a distributed run picks one instant for every host).
     """
     if not plan.allow_remote and not is_loopback_url(plan.base_url):
         raise TargetError(
@@ -69,9 +83,12 @@ def start_http_load(plan: HttpPlan, run_dir: str | Path, first_worker: int) -> H
     plan_path = http_dir / f"plan-{first_worker}.json"
     plan_path.write_text(plan.to_json(), encoding="utf-8")
     procs: dict[int, subprocess.Popen[bytes]] = {}
+    indices = list(range(plan.processes)) if shares is None else list(shares)
+    if any(not 0 <= i < plan.processes for i in indices):
+        raise ValueError(f"shares {indices} outside 0..{plan.processes - 1}")
     try:
-        for i in range(plan.processes):
-            worker = first_worker + i
+        for position, i in enumerate(indices):
+            worker = first_worker + position
             with open(http_dir / f"worker-{worker}.log", "ab") as log:
                 procs[worker] = subprocess.Popen(
                     [
@@ -89,14 +106,18 @@ def start_http_load(plan: HttpPlan, run_dir: str | Path, first_worker: int) -> H
             proc.kill()
             proc.wait()
         raise
-    return HttpLoadHandle(procs, root)
+    return HttpLoadHandle(procs, root, hold_start=hold_start)
 
 
 class HttpLoadHandle:
     """The running workers of one :func:`start_http_load` call. Thread-safe."""
 
-    def __init__(self, procs: dict[int, subprocess.Popen[bytes]], run_dir: Path) -> None:
+    def __init__(
+        self, procs: dict[int, subprocess.Popen[bytes]], run_dir: Path, *, hold_start: bool = False
+    ) -> None:
         self.workers: list[int] = list(procs)
+        self._hold = hold_start
+        self._all_ready = threading.Event()
         self.run_dir = run_dir
         self.started_at: float | None = None
         self._procs = procs
@@ -143,7 +164,14 @@ class HttpLoadHandle:
         """Send the shared start time once every worker is ready or gone."""
         if self._started.is_set() or len(self._ready | self._gone) < len(self.workers):
             return
-        t0 = time.time() + START_LEAD_S
+        self._all_ready.set()
+        if self._hold:
+            return
+        self._send_start_locked(time.time() + START_LEAD_S)
+
+    def _send_start_locked(self, t0: float) -> None:
+        if self._started.is_set():
+            return
         if not self._stopping:
             for worker in self._ready - self._gone:
                 _write(self._procs[worker].stdin, f"start {t0!r}\n")
@@ -156,6 +184,15 @@ class HttpLoadHandle:
     def pids(self) -> dict[int, int]:
         """Process id per worker (for CPU/RSS sampling; stop them through this handle)."""
         return {w: p.pid for w, p in self._procs.items()}
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once every worker is ready (or gone): with ``hold_start``, time to :meth:`release`."""
+        return self._all_ready.wait(timeout)
+
+    def release(self, t0: float) -> None:
+        """Start every ready worker at epoch ``t0`` (``hold_start`` handles; once only)."""
+        with self._lock:
+            self._send_start_locked(t0)
 
     def wait_started(self, timeout: float) -> float | None:
         """The shared start time (epoch s) once released; ``None`` on timeout or early stop."""

@@ -12,15 +12,16 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scenarios.progress import ProgressReport
 
 if TYPE_CHECKING:
+    from scenarios.distributed import DistributedSettings
     from scenarios.http.plan import HttpPlan
     from scenarios.swarm import SwarmPlan
 
-__all__ = ["HandleGroup", "LoadHandle", "start_http", "start_swarm"]
+__all__ = ["HandleGroup", "LoadHandle", "start_distributed", "start_http", "start_swarm"]
 
 
 class LoadHandle(Protocol):
@@ -57,6 +58,20 @@ def start_swarm(plan: SwarmPlan, run_dir: Path, first_worker: int) -> LoadHandle
     from scenarios.swarm import start_swarm as _start
 
     handle: LoadHandle = _start(plan, run_dir, first_worker)
+    return handle
+
+
+def start_distributed(
+    http_plan: HttpPlan | None,
+    swarm_plan: SwarmPlan | None,
+    run_dir: Path,
+    settings: DistributedSettings,
+    say: Callable[[str], None],
+) -> LoadHandle:
+    """Both plans on worker hosts (``slogate worker``); returns once their load started."""
+    from scenarios.distributed import start_distributed as _start
+
+    handle: LoadHandle = _start(http_plan, swarm_plan, run_dir, settings, say)
     return handle
 
 
@@ -116,6 +131,24 @@ class HandleGroup:
                 if code is not None:
                     self.exit_codes.setdefault(worker, code)
         return [w for w in self.workers if w not in self.exit_codes]
+
+    def explain(self, worker: int) -> str | None:
+        """A handle's own words for why ``worker`` ended (e.g. its host was lost), if any."""
+        for h in self.handles:
+            explain = getattr(h, "explain", None)
+            if explain is not None and worker in h.workers:
+                text: str | None = explain(worker)
+                return text
+        return None
+
+    def facts(self) -> dict[str, Any]:
+        """What handles want kept in run.json (a distributed run: its worker hosts)."""
+        out: dict[str, Any] = {}
+        for h in self.handles:
+            facts = getattr(h, "facts", None)
+            if facts is not None:
+                out.update(facts())
+        return out
 
     def kill(self) -> None:
         for h in self.handles:

@@ -107,6 +107,9 @@ class RunRequest:
     observer: TargetObserver | None = None
     isolation_probe: bool = False  # replay two tenants' ids with every other tenant's tokens
     live_check: LiveCheck | None = None
+    allowed_remote: tuple[str, ...] = ()  # --allow-remote LIST: CIDRs, IPs or host names
+    expect_workers: int | None = None  # --expect-workers: overrides distributed.expect_workers
+    master_bind: str | None = None  # --master-bind HOST[:PORT]: overrides distributed.bind/port
 
 
 @dataclass(frozen=True, slots=True)

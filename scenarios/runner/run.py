@@ -37,14 +37,15 @@ from scenarios.record import RunInfo, RunLayout, RunStatus, finalize_stream
 from scenarios.runner import cleanup
 from scenarios.runner.control import check_reachable, provision_tenants
 from scenarios.runner.disk import check_room_to_start, dir_bytes, human_bytes
-from scenarios.runner.engines import HandleGroup, start_http, start_swarm
+from scenarios.runner.distributed import distributed_settings
+from scenarios.runner.engines import HandleGroup, start_distributed, start_http, start_swarm
 from scenarios.runner.facts import git_sha, harness_version, host_facts, new_run_id
 from scenarios.runner.monitor import Monitor
 from scenarios.runner.plans import Tenant, build_http_plan, build_swarm_plan
 from scenarios.runner.readback import accepted_http_runs, read_back, record_read_back
 from scenarios.runner.request import RunOutcome, RunProgress, RunRequest
 from scenarios.runner.resolved import resolved_scenario
-from scenarios.runner.safety import check_target_allowed
+from scenarios.runner.safety import allowed_networks, check_target_allowed
 from scenarios.runner.target import TargetSession, given_tenants, open_target
 from scenarios.spec import LoadedScenario
 from slogate.errors import UsageError
@@ -61,8 +62,10 @@ def run_scenario(request: RunRequest) -> RunOutcome:
     """Run ``request.scenario``; see the module docstring for the steps and outcomes."""
     loaded = request.scenario.with_overrides(duration_s=request.duration_s, target=request.target)
     scenario = loaded.scenario
-    if scenario.target != "embedded":
-        check_target_allowed(scenario.target, allow_remote=request.allow_remote)
+    allowed = allowed_networks(request.allowed_remote)
+    for url in (scenario.target, scenario.websocket.url if scenario.websocket else None):
+        if url is not None and url != "embedded":  # the target, and a WebSocket URL of its own
+            check_target_allowed(url, allow_remote=request.allow_remote, allowed=allowed)
     run_id = new_run_id()
     run_dir = request.out_dir if request.out_dir is not None else Path.cwd() / "runs" / run_id
     layout = RunLayout(run_dir)
@@ -92,6 +95,7 @@ class _Run:
         self.planned_s = self.scenario.total_duration()
         limit = self.scenario.limits.max_duration
         self.cap_s = limit if limit is not None else self.planned_s * 1.25 + 30.0
+        self.distributed = distributed_settings(self.scenario, request)  # None: this machine only
         self.extra: dict[str, Any] = {}
         self.elapsed = 0.0  # seconds of load so far, for the display
         self.info = RunInfo(
@@ -180,7 +184,7 @@ class _Run:
         return [Tenant(t.name, t.tier, t.token, "developer", t.admin_token) for t in done.tenants]
 
     def _load(self, target: TargetSession, tenants: list[Tenant]) -> tuple[RunStatus, str]:
-        remote = self.request.allow_remote
+        remote = self.request.allow_remote or bool(self.request.allowed_remote)
         http_plan = build_http_plan(self.scenario, target.url, tenants, allow_remote=remote)
         swarm_plan = build_swarm_plan(self.scenario, target.url, tenants, allow_remote=remote)
         self.info.scenario = resolved_scenario(self.scenario, http_plan, swarm_plan, self.cap_s)
@@ -193,9 +197,12 @@ class _Run:
             if self.request.isolation_probe or self.scenario.isolation_probe:
                 probe = make_probe(target.url, tenants, self.scenario.warmup, self.planned_s)
             self._say("starting load workers")
-            if http_plan is not None:
+            if self.distributed is not None:  # the worker hosts run both plans
+                dist = self.distributed
+                group.add(start_distributed(http_plan, swarm_plan, self.layout.root, dist, self._say))
+            if http_plan is not None and self.distributed is None:
                 group.add(start_http(http_plan, self.layout.root, 0))
-            if swarm_plan is not None:
+            if swarm_plan is not None and self.distributed is None:
                 group.add(start_swarm(swarm_plan, self.layout.root, group.next_worker()))
             if probe is not None:
                 probe.start()
@@ -226,7 +233,8 @@ class _Run:
             for worker, code in group.newly_exited().items():
                 monitor.mark_exited(worker)
                 if code != 0:
-                    return RunStatus.ABORTED, f"worker {worker} {_exit_text(code)} during the run"
+                    why = group.explain(worker) or f"worker {worker} {_exit_text(code)} during the run"
+                    return RunStatus.ABORTED, why
             if group.all_exited():
                 return RunStatus.COMPLETE, ""
             if now - t0 >= self.cap_s:
@@ -296,6 +304,7 @@ class _Run:
         finally:
             self.extra["worker_exit_codes"] = {str(w): c for w, c in group.exit_codes.items()}
             self.info.workers = len(group.workers)
+            self.extra.update(group.facts())  # distributed: every worker host, clock offsets
             for plan in (self.layout.root / "http").glob("plan-*.json"):
                 plan.unlink()  # it holds tenant tokens; run records get shared as CI artifacts
             for stream in sorted(self.layout.samples_dir.glob("worker-*.arrows")):

@@ -20,6 +20,7 @@ from scenarios.spec.loader import (
 from scenarios.spec.models import (
     REFERENCE_TIERS,
     Credential,
+    DistributedSpec,
     EmbeddedOptions,
     Limits,
     LoadSpec,
@@ -37,6 +38,7 @@ __all__ = [
     "REFERENCE_TIERS",
     "ByteSize",
     "Credential",
+    "DistributedSpec",
     "Duration",
     "EmbeddedOptions",
     "LevelStep",

@@ -21,6 +21,7 @@ from slogate.yamlfile import FieldValueError
 __all__ = [
     "REFERENCE_TIERS",
     "Credential",
+    "DistributedSpec",
     "EmbeddedOptions",
     "Limits",
     "LoadSpec",
@@ -257,6 +258,17 @@ class EmbeddedOptions(_Model):
     workers: int = Field(default=1, ge=1, le=16)
 
 
+class DistributedSpec(_Model):
+    """Generate the load from other machines (``slogate worker``) through Locust's
+    master/worker engine; each worker host runs ``load.processes`` HTTP processes and
+    ``websocket.shards`` shards, so the run's totals are split over ``expect_workers`` hosts."""
+
+    expect_workers: int = Field(ge=1, le=256)
+    bind: str = "*"  # address the master listens on for workers; "*" = every interface
+    port: int = Field(default=5557, ge=0, le=65535)  # Locust's default master port
+    join_timeout: Duration = Field(default=120.0, gt=0)
+
+
 class Scenario(_Model):
     """A whole scenario file. Load with :func:`scenarios.spec.load_scenario`.
 
@@ -284,6 +296,7 @@ class Scenario(_Model):
     limits: Limits = Field(default_factory=Limits)
     embedded: EmbeddedOptions = Field(default_factory=EmbeddedOptions)
     isolation_probe: bool = False  # scenarios/isolation/: every {id} route tried cross-tenant
+    distributed: DistributedSpec | None = None
 
     @field_validator("target")
     @classmethod

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -78,6 +79,10 @@ class SwarmHandle:
     def pids(self) -> dict[int, int]:
         """worker -> process id, e.g. to sample the generator's own CPU and RSS."""
         return {s.worker: s.proc.pid for s in self._shards}
+
+    def release(self, start_at: float) -> None:
+        """Start shards made with ``hold_start=True`` at epoch ``start_at`` (call it once)."""
+        _send_start(self._shards, start_at)
 
     def poll(self) -> list[ProgressReport]:
         """The latest progress report of each shard that has reported (non-blocking)."""
@@ -142,6 +147,8 @@ def start_swarm(
     first_worker: int,
     *,
     stderr: IO[bytes] | int | None = None,
+    shards: Sequence[int] | None = None,
+    hold_start: bool = False,
 ) -> SwarmHandle:
     """Start ``plan.shards`` shard processes writing samples as workers ``first_worker``...
 
@@ -149,6 +156,11 @@ def start_swarm(
     all shards about to begin their ramps on one common clock. ``stderr`` is where shards'
     diagnostics go (a file, ``subprocess.DEVNULL``, or ``None`` to inherit ours). Raises
     :class:`~slogate.errors.RunIncompleteError` if a shard exits before it is ready.
+
+    ``shards`` runs only those shard indices of ``plan.shards`` (a worker host of a
+    distributed run takes a slice; default: all), as workers ``first_worker + position``.
+    ``hold_start`` returns once every shard is ready *without* starting them:
+    :meth:`SwarmHandle.release` then names the common start (the distributed master's).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -157,10 +169,13 @@ def start_swarm(
     # The shard runs `-m scenarios.swarm.shard`: make sure it imports this very tree.
     root = str(Path(scenarios.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    shards: list[_Shard] = []
+    indices = list(range(plan.shards)) if shards is None else list(shards)
+    if any(not 0 <= k < plan.shards for k in indices):
+        raise ValueError(f"shards {indices} outside 0..{plan.shards - 1}")
+    started: list[_Shard] = []
     try:
-        for k in range(plan.shards):
-            worker = first_worker + k
+        for position, k in enumerate(indices):
+            worker = first_worker + position
             proc = subprocess.Popen(
                 [
                     sys.executable, "-m", "scenarios.swarm.shard", "--plan-stdin",
@@ -173,18 +188,20 @@ def start_swarm(
                 env=env,
                 start_new_session=True,  # the runner decides about Ctrl-C, not the terminal
             )  # fmt: skip
-            shards.append(_Shard(worker, proc))
+            started.append(_Shard(worker, proc))
             assert proc.stdin is not None
             proc.stdin.write(payload)
             proc.stdin.flush()
-        _start_together(shards)
+        _wait_ready(started)
+        if not hold_start:
+            _send_start(started, time.time() + _START_LEAD_S)
     except BaseException:
-        SwarmHandle(shards).kill()
+        SwarmHandle(started).kill()
         raise
-    return SwarmHandle(shards)
+    return SwarmHandle(started)
 
 
-def _start_together(shards: list[_Shard]) -> None:
+def _wait_ready(shards: list[_Shard]) -> None:
     deadline = time.monotonic() + _READY_TIMEOUT_S
     for s in shards:
         s.ready.wait(max(0.0, deadline - time.monotonic()))
@@ -195,11 +212,15 @@ def _start_together(shards: list[_Shard]) -> None:
                 f"swarm shard {s.worker} {why} within {_READY_TIMEOUT_S:.0f} s of its start; "
                 "its stderr says why"
             )
-    start_at = time.time() + _START_LEAD_S
+
+
+def _send_start(shards: list[_Shard], start_at: float) -> None:
     for s in shards:
-        assert s.proc.stdin is not None
-        s.proc.stdin.write(f"{start_at!r}\n".encode())
-        s.proc.stdin.flush()
+        if s.proc.stdin is None or s.proc.stdin.closed:
+            continue
+        with contextlib.suppress(OSError):  # a shard that died since it was ready
+            s.proc.stdin.write(f"{start_at!r}\n".encode())
+            s.proc.stdin.flush()
 
 
 def _close_quietly(stream: IO[bytes] | None) -> None:

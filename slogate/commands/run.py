@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 
 from scenarios.runner import RunProgress, RunRequest
-from scenarios.spec import CATALOG_DIR, default_scenario_path, load_scenario, parse_duration
+from scenarios.spec import default_scenario_path, load_scenario, parse_duration
 from slo.claims import ClaimStatus, Readiness
 from slogate.errors import RunIncompleteError, UsageError
 from slogate.pipeline import PipelineOutcome, PipelineRequest, run_pipeline
@@ -127,8 +127,27 @@ def add_parser(
     )
     parser.add_argument(
         "--allow-remote",
-        action="store_true",
-        help="allow a target that is not this machine; only for targets you own",
+        nargs="?",
+        const="*",
+        default=None,
+        metavar="LIST",
+        help="allow a target that is not this machine; only for targets you own. With LIST "
+        "(comma-separated CIDR blocks, addresses or host names, e.g. 10.0.0.0/24,loadgen-2) "
+        "only those, and a distributed run's master accepts workers only from loopback and LIST",
+    )
+    parser.add_argument(
+        "--expect-workers",
+        type=int,
+        metavar="N",
+        help="generate the load on N other hosts running 'slogate worker --master THIS_HOST': "
+        "wait for them (distributed.join_timeout, default 120 s), split users and sessions "
+        "among them, merge their samples into this run record (scenario field: distributed)",
+    )
+    parser.add_argument(
+        "--master-bind",
+        metavar="HOST[:PORT]",
+        help="where the distributed master listens for workers (default *:5557; "
+        "scenario fields distributed.bind and distributed.port)",
     )
     parser.add_argument(
         "--isolation-probe",
@@ -149,7 +168,14 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--duration {args.duration!r}: {exc}") from exc
         if duration_s <= 0:
             raise UsageError("--duration must be more than 0 seconds")
-    loaded = load_scenario(scenario_path(args.scenario))
+    # a bare catalog name (``readiness``) is resolved by load_scenario itself
+    loaded = load_scenario(args.scenario if args.scenario is not None else default_scenario_path())
+    if args.expect_workers is not None and args.expect_workers < 1:
+        raise UsageError("--expect-workers must be at least 1")
+    allow_any = args.allow_remote == "*"
+    allowed = () if args.allow_remote in (None, "*") else tuple(
+        entry.strip() for entry in args.allow_remote.split(",") if entry.strip()
+    )
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     display = make_display(sys.stdout)
     with display:
@@ -161,9 +187,12 @@ def run(args: argparse.Namespace) -> int:
                     release=args.release,
                     duration_s=duration_s,
                     target=args.target,
-                    allow_remote=args.allow_remote,
+                    allow_remote=allow_any,
                     progress=display.update,
                     isolation_probe=args.isolation_probe,
+                    allowed_remote=allowed,
+                    expect_workers=args.expect_workers,
+                    master_bind=args.master_bind,
                 ),
                 prometheus=args.prometheus,
                 cross_check=not args.no_cross_check,
@@ -178,17 +207,6 @@ def run(args: argparse.Namespace) -> int:
             f"run {run.status.value}: {run.reason} (record kept in {run.run_dir})"
         )
     return outcome.exit_code
-
-
-def scenario_path(given: Path | None) -> Path:
-    """The file to run: the default smoke scenario, a path, or a catalog scenario's name
-    (``readiness`` -> scenarios/catalog/readiness.yaml) when no such file exists here."""
-    if given is None:
-        return default_scenario_path()
-    named = CATALOG_DIR / f"{given}.yaml"
-    if not given.exists() and given.suffix == "" and len(given.parts) == 1 and named.is_file():
-        return named
-    return given
 
 
 def print_summary(outcome: PipelineOutcome, stream: TextIO) -> None:

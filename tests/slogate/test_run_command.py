@@ -242,12 +242,13 @@ def test_terminal_summary_says_what_a_go_did_not_verify() -> None:
 
 
 def test_a_catalog_scenario_runs_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scenarios.spec import CATALOG_DIR
-    from slogate.commands.run import scenario_path
+    from scenarios.spec import CATALOG_DIR, load_scenario
+    from slogate.errors import ConfigError
 
     monkeypatch.chdir(tmp_path)
-    assert scenario_path(Path("soak")) == CATALOG_DIR / "soak.yaml"
-    assert scenario_path(None) == CATALOG_DIR / "smoke.yaml"
-    (tmp_path / "soak").write_text("a local file wins")
-    assert scenario_path(Path("soak")) == Path("soak")
-    assert scenario_path(Path("no-such")) == Path("no-such")  # load_scenario names it
+    assert load_scenario("soak").path == CATALOG_DIR / "soak.yaml"
+    (tmp_path / "soak").write_text("name: mine\ntarget: http://127.0.0.1:9\n"
+                                   "http: [{name: h, path: /}]\nduration: 5\n")
+    assert load_scenario("soak").path == Path("soak")  # a local file wins
+    with pytest.raises(ConfigError, match="no such scenario file"):
+        load_scenario("no-such")
