@@ -23,7 +23,7 @@ from slo.claims import ClaimStatus, Readiness
 from slogate.errors import RunIncompleteError, UsageError
 from slogate.pipeline import PipelineOutcome, PipelineRequest, run_pipeline
 
-__all__ = ["add_parser", "print_summary", "readiness_lines", "run", "scenario_path"]
+__all__ = ["add_parser", "print_summary", "readiness_lines", "run"]
 
 _DESCRIPTION = """\
 Run a load scenario against a target and write a run record (run.json, samples/,
