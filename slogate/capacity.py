@@ -90,6 +90,7 @@ class CapacityRequest:
     progress: Callable[[CapacityProgress], None] | None = None
     environ: Mapping[str, str] | None = None
     tenant_sessions: int | None = field(default=None)
+    require: float | None = None
 
 
 def run_capacity(request: CapacityRequest) -> tuple[CapacityResult, dict[str, Path]]:
@@ -226,6 +227,7 @@ class _Search:
             scenario=str(self.request.scenario.path or "<scenario>"), slo=str(self.slo_path),
             target=self.target, started_at=self.started_at,
             wall_s=round(self._elapsed(), 2), steps=tuple(self.steps),
+            require=self.request.require,
         ).with_sentence()
         write_capacity(result, self.request.out_dir)
         return result

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "judge a run record against an SLO file (verdict.json)",
     "report": "render reports (HTML, Markdown, JSON, JUnit) from a run record",
     "compare": "compare a candidate run with a baseline: did this release regress?",
+    "capacity": "search for the largest load the target holds within its SLO",
 }
 
 

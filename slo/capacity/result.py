@@ -10,7 +10,7 @@
       "failed_at": 42.0,        # lowest level that broke an objective (null: none did)
       "objective": "http-p95",  # the objective that broke there
       "knee": 40.0,             # knee of p99 latency against achieved throughput (null: none)
-      "reason": "...", "sentence": "Holds 38 req/s within SLO; http-p95 breaks first at 42 req/s.",
+      "reason": "...", "require": null, "sentence": "Holds 38 req/s within SLO; http-p95 breaks first at 42 req/s.",
       "start": 10, "ceiling": 400, "scenario": "...", "slo": "...", "target": "...",
       "started_at": 1764136800.0, "wall_s": 212.4,
       "steps": [ {index, level, phase, confirm, hold_s, run_dir, outcome, objective, reason,
@@ -90,16 +90,22 @@ class CapacityResult:
     wall_s: float
     steps: tuple[CapacityStep, ...]
     sentence: str = ""
+    require: float | None = None
     schema_version: int = CAPACITY_SCHEMA_VERSION
 
     def with_sentence(self) -> CapacityResult:
         return replace(self, sentence=answer_sentence(self))
 
-    def passed(self, require: float | None) -> bool:
-        """A capacity was established, and it is at least ``require`` if one is given."""
-        if self.conclusion not in ("found", "at_least_ceiling") or self.level is None:
+    def passed(self) -> bool:
+        """A capacity was established, and it is at least ``require`` if one was given.
+
+        A search stopped by its time or step limit passes only against a ``require`` that
+        its highest held level already meets."""
+        if self.level is None or self.conclusion in ("zero", "inconclusive"):
             return False
-        return require is None or self.level >= require
+        if self.conclusion == "exhausted":
+            return self.require is not None and self.level >= self.require
+        return self.require is None or self.level >= self.require
 
 
 def unit_for(vary: str, tier: str | None) -> str:

@@ -1,0 +1,40 @@
+"""End-to-end capacity searches against servers of known capacity (real HTTP on 127.0.0.1).
+
+Kept short (holds of a few seconds, levels under 200 req/s): the machine is shared.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scenarios.spec import load_scenario
+from slogate.capacity import CapacityRequest, run_capacity
+from slogate.cli import main
+from tests.capacity.conftest import CAPACITY, write_scenario
+
+
+def _search(tmp_path: Path, url: str, path: str, **kw: object):
+    scenario = write_scenario(tmp_path, url, path)
+    args = dict(scenario=load_scenario(scenario), out_dir=tmp_path / "cap", start=20.0,
+                ceiling=200.0, min_hold_s=4.0, events=100, max_time_s=600.0)
+    args.update(kw)
+    return run_capacity(CapacityRequest(**args))  # type: ignore[arg-type]
+
+
+def test_known_capacity_found_within_ten_percent(tmp_path: Path, known_server: str) -> None:
+    result, reports = _search(tmp_path, known_server, "/work", precision=0.06)
+    assert result.conclusion == "found", result.sentence
+    assert result.level is not None and abs(result.level - CAPACITY) <= 0.10 * CAPACITY, result.sentence
+    assert result.objective == "p95"  # latency breaks first, not availability
+    assert result.failed_at is not None and result.failed_at > result.level
+    assert result.steps[-1].confirm and result.steps[-1].outcome == "pass"
+    # every step is a complete, judged run record
+    for step in result.steps:
+        run_dir = tmp_path / "cap" / step.run_dir
+        assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+        assert (run_dir / "verdict.json").is_file()
+    saved = json.loads((tmp_path / "cap" / "capacity.json").read_text())
+    assert saved["schema_version"] == 1 and saved["level"] == result.level
+    assert set(reports) == {"html", "md", "json", "junit"}
+    assert "breaks first" in (tmp_path / "cap" / "capacity.md").read_text()
