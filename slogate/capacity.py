@@ -91,6 +91,7 @@ class CapacityRequest:
     environ: Mapping[str, str] | None = None
     tenant_sessions: int | None = field(default=None)
     require: float | None = None
+    floor: float | None = None
 
 
 def run_capacity(request: CapacityRequest) -> tuple[CapacityResult, dict[str, Path]]:
@@ -102,7 +103,7 @@ def run_capacity(request: CapacityRequest) -> tuple[CapacityResult, dict[str, Pa
     start = request.start or _scenario_level(request)
     config = SearchConfig(start=start, ceiling=request.ceiling or start * 50,
                           growth=request.growth, precision=request.precision,
-                          integer=request.vary != "rate")
+                          integer=request.vary != "rate", floor=request.floor)
     request.out_dir.mkdir(parents=True, exist_ok=True)
     search = _Search(request, config, hold, slo_path)
     result = search.run()

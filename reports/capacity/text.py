@@ -21,7 +21,7 @@ CONCLUSION_TITLE: Final[dict[str, str]] = {
 def level_text(level: float | None, unit: str = "") -> str:
     if level is None:
         return "-"
-    number = f"{level:,.0f}" if level >= 10 or level == int(level) else f"{level:.3g}"
+    number = f"{level:,.0f}" if level >= 100 or level == int(level) else f"{level:.3g}"
     return f"{number} {unit}".strip()
 
 

@@ -60,6 +60,9 @@ OPEN_HEADROOM_S: Final = 2.0
 """Seconds of response time the open-model client pool is sized for (``HttpPlan.open_headroom_s``):
 the pool holds about ``rate x OPEN_HEADROOM_S`` users."""
 
+MAX_POOL: Final = 2000
+"""Open-model users per load process at most (``HttpPlan.max_pool_size``)."""
+
 _LOAD_KINDS: Final = ("http", "ws_message")
 FloatArray = npt.NDArray[np.float64]
 
@@ -76,6 +79,7 @@ class StepFacts:
     operations: int
     sent_per_s: float
     throughput_per_s: float
+    """Successful operations *completed* within the hold, per second (what the target delivered)."""
     error_rate: float | None
     p50_ms: float | None
     p95_ms: float | None
@@ -143,7 +147,7 @@ def _generator_limit(facts: StepFacts, offered_rate: float | None) -> str | None
                 f"{facts.load_processes} load process(es)): its limit, not the target's")
     if offered_rate is None or offered_rate <= 0:
         return None
-    pool = offered_rate * OPEN_HEADROOM_S
+    pool = min(offered_rate * OPEN_HEADROOM_S + 2, MAX_POOL * max(1, facts.load_processes))
     busy = facts.sent_per_s * (facts.mean_response_s or 0.0)
     if busy >= 0.5 * pool:
         return None  # the pool was full of slow requests: the target held the client back
@@ -169,15 +173,17 @@ def step_facts(run_dir: Path, verdict: Verdict, hold_s: float, *, corrected: boo
     end = start + hold_s
     table = read_samples(run_dir, columns=["ts", "intended_ts", "latency_ms", "kind", "ok"])
     kinds = np.asarray(table.column("kind").to_pylist()) if table.num_rows else np.array([])
-    ts = _floats(table, "ts")
-    keep = np.isin(kinds, _LOAD_KINDS) & (ts >= start) & (ts < end)
-    if not keep.any():
-        keep = (ts >= start) & (ts < end)
-    ts = ts[keep]
+    ts_all = _floats(table, "ts")
+    load = np.isin(kinds, _LOAD_KINDS) if np.isin(kinds, _LOAD_KINDS).any() else np.ones_like(ts_all, dtype=bool)
+    keep = load & (ts_all >= start) & (ts_all < end)
+    done_at = ts_all + _floats(table, "latency_ms") / 1000.0
+    ok_all = np.asarray(table.column("ok").to_numpy(zero_copy_only=False), dtype=bool) \
+        if table.num_rows else np.array([], dtype=bool)
+    completed_ok = int((load & ok_all & (done_at >= start) & (done_at < end)).sum())
+    ts = ts_all[keep]
     intended = _floats(table, "intended_ts")[keep]
     latency = _floats(table, "latency_ms")[keep]
-    ok = np.asarray(table.column("ok").to_numpy(zero_copy_only=False), dtype=bool)[keep] \
-        if table.num_rows else np.array([], dtype=bool)
+    ok = ok_all[keep]
     lag_ms = np.maximum(ts - intended, 0.0) * 1000.0
     judged = latency + lag_ms if corrected else latency
     n = int(ts.shape[0])
@@ -188,7 +194,7 @@ def step_facts(run_dir: Path, verdict: Verdict, hold_s: float, *, corrected: boo
         window_s=hold_s,
         operations=n,
         sent_per_s=n / hold_s,
-        throughput_per_s=float(ok.sum()) / hold_s,
+        throughput_per_s=completed_ok / hold_s,
         error_rate=None if n == 0 else float((~ok).mean()),
         p50_ms=p50, p95_ms=p95, p99_ms=p99,
         mean_response_s=None if n == 0 else float(latency.mean()) / 1000.0,

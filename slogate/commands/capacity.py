@@ -94,6 +94,9 @@ def add_parser(
                    help="first level (default: the scenario's level; 1 tenant)")
     p.add_argument("--ceiling", type=_positive, metavar="LEVEL",
                    help="highest level tried (default: 50 x the first level)")
+    p.add_argument("--floor", type=_positive, metavar="LEVEL",
+                   help="level tried after a first failure (default: first level / 10); "
+                   "if it fails too, the capacity is 0")
     p.add_argument("--require", type=_positive, metavar="LEVEL",
                    help="exit 1 unless the capacity found is at least this")
     p.add_argument("--max-time", default="10m", metavar="DURATION",
@@ -139,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     with display:
         result, reports = run_capacity(CapacityRequest(
             scenario=loaded, out_dir=out, vary=args.vary, tier=args.tier, slo_path=args.slo,
-            start=args.start, ceiling=args.ceiling, require=args.require,
+            start=args.start, ceiling=args.ceiling, require=args.require, floor=args.floor,
             max_time_s=_duration("--max-time", args.max_time),
             min_hold_s=_duration("--hold", args.hold), max_hold_s=_duration("--max-hold", args.max_hold),
             events=args.events, precision=args.precision, target=args.target,
@@ -171,7 +174,7 @@ def make_display(stream: TextIO) -> _Display:
 
 
 def _level(value: float, unit: str) -> str:
-    return f"{value:,.0f} {unit}" if value >= 10 else f"{value:.3g} {unit}"
+    return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.3g} {unit}"
 
 
 class _LiveDisplay(_Display):

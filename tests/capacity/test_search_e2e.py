@@ -38,3 +38,39 @@ def test_known_capacity_found_within_ten_percent(tmp_path: Path, known_server: s
     assert saved["schema_version"] == 1 and saved["level"] == result.level
     assert set(reports) == {"html", "md", "json", "junit"}
     assert "breaks first" in (tmp_path / "cap" / "capacity.md").read_text()
+
+
+def test_failing_at_any_load_is_capacity_zero(tmp_path: Path, known_server: str) -> None:
+    result, _ = _search(tmp_path, known_server, "/fail", start=50.0, floor=25.0)
+    assert result.conclusion == "zero"
+    assert result.level is None and result.objective == "availability"
+    assert [s.level for s in result.steps] == [50.0, 25.0]
+    assert result.sentence.startswith("Capacity 0: no level holds within SLO")
+
+
+def test_never_breaking_before_the_ceiling_says_at_least_the_ceiling(
+    tmp_path: Path, known_server: str
+) -> None:
+    result, _ = _search(tmp_path, known_server, "/fast", start=20.0, ceiling=60.0)
+    assert result.conclusion == "at_least_ceiling"
+    assert result.level == 60.0 and result.failed_at is None
+    assert [(s.level, s.phase) for s in result.steps] == [(20.0, "grow"), (60.0, "grow"),
+                                                          (60.0, "confirm")]
+    assert "at least the ceiling of 60 req/s" in result.sentence
+
+
+def test_saturated_generator_is_inconclusive_not_a_number(
+    tmp_path: Path, known_server: str
+) -> None:
+    code = main([
+        "capacity", str(write_scenario(tmp_path, known_server, "/fast")),
+        "--start", "40000", "--ceiling", "80000", "--hold", "3s", "--events", "100",
+        "--out", str(tmp_path / "cap"), "--format", "json,junit",
+    ])
+    result = json.loads((tmp_path / "cap" / "capacity.json").read_text())
+    assert code == 3
+    assert result["conclusion"] == "inconclusive" and result["level"] is None
+    assert len(result["steps"]) == 1 and result["steps"][0]["outcome"] == "inconclusive"
+    assert "generator" in result["steps"][0]["reason"]
+    assert result["sentence"].startswith("Inconclusive, no capacity number")
+    assert "<skipped" in (tmp_path / "cap" / "capacity.junit.xml").read_text()
