@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from slo.capacity.result import CapacityResult
 from slo.verdict import ObjectiveResult, Verdict
 
 __all__ = [
@@ -217,6 +218,8 @@ class Evidence:
     timeseries: TimeseriesFacts | None = None
     samples: SampleFacts = SampleFacts()
     server: ServerFacts | None = None
+    capacity: tuple[CapacityResult, ...] = ()
+    """Capacity searches given to the report (``slogate report --capacity``): claim 5."""
 
     @property
     def objectives(self) -> tuple[ObjectiveResult, ...]:

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from slo.capacity.result import CapacityResult
 from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
 from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
 from slo.measurements import Timeseries
@@ -121,6 +122,7 @@ def build_evidence(
     samples: SampleColumns | None = None,
     timeseries: Timeseries | None = None,
     server: ServerRecord | None = None,
+    capacity: tuple[CapacityResult, ...] = (),
 ) -> Evidence:
     """Evidence from loaded parts; nothing is read here."""
     run = run_context(info)
@@ -141,6 +143,7 @@ def build_evidence(
         timeseries=ts_facts,
         server=None if server is None else server_facts(server),
         **({"samples": s_facts} if s_facts is not None else {}),
+        capacity=capacity,
     )
 
 
