@@ -3,7 +3,8 @@
 A failing step is *expected* in a search (it is how the limit is found), so steps never
 fail the suite: a ``fail`` step passes with the broken objective in ``system-out``, an
 inconclusive one is ``<skipped>``. The answer case fails when no capacity was established
-(capacity 0, ``--require`` not met, or not converged below it) and is skipped when the search was inconclusive.
+(capacity 0, ``--require`` not met, or not converged below it) and is skipped when the
+search was inconclusive.
 """
 
 from __future__ import annotations

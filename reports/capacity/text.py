@@ -57,7 +57,7 @@ def step_rows(r: CapacityResult) -> list[StepRow]:
     for s in r.steps:
         f = s.facts
         rows.append(StepRow(
-            index=s.index, level=level_text(s.level), phase=s.phase + (" (confirm)" if s.confirm and s.phase != "confirm" else ""),
+            index=s.index, level=level_text(s.level), phase=s.phase,
             outcome=s.outcome, hold=f"{s.hold_s:g} s",
             sent=_rate(f.sent_per_s if f else None),
             throughput=_rate(f.throughput_per_s if f else None),

@@ -10,7 +10,8 @@
       "failed_at": 42.0,        # lowest level that broke an objective (null: none did)
       "objective": "http-p95",  # the objective that broke there
       "knee": 40.0,             # knee of p99 latency against achieved throughput (null: none)
-      "reason": "...", "require": null, "sentence": "Holds 38 req/s within SLO; http-p95 breaks first at 42 req/s.",
+      "reason": "...", "require": null,
+      "sentence": "Holds 38 req/s within SLO; http-p95 breaks first at 42 req/s.",
       "start": 10, "ceiling": 400, "scenario": "...", "slo": "...", "target": "...",
       "started_at": 1764136800.0, "wall_s": 212.4,
       "steps": [ {index, level, phase, confirm, hold_s, run_dir, outcome, objective, reason,

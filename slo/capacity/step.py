@@ -174,7 +174,9 @@ def step_facts(run_dir: Path, verdict: Verdict, hold_s: float, *, corrected: boo
     table = read_samples(run_dir, columns=["ts", "intended_ts", "latency_ms", "kind", "ok"])
     kinds = np.asarray(table.column("kind").to_pylist()) if table.num_rows else np.array([])
     ts_all = _floats(table, "ts")
-    load = np.isin(kinds, _LOAD_KINDS) if np.isin(kinds, _LOAD_KINDS).any() else np.ones_like(ts_all, dtype=bool)
+    load = np.isin(kinds, _LOAD_KINDS)
+    if not load.any():
+        load = np.ones_like(ts_all, dtype=bool)
     keep = load & (ts_all >= start) & (ts_all < end)
     done_at = ts_all + _floats(table, "latency_ms") / 1000.0
     ok_all = np.asarray(table.column("ok").to_numpy(zero_copy_only=False), dtype=bool) \

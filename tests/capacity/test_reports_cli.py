@@ -61,7 +61,7 @@ def test_junit_fails_on_zero_and_skips_inconclusive(tmp_path: Path) -> None:
     for conclusion, tag in (("zero", "failure"), ("inconclusive", "skipped")):
         write_capacity(with_conclusion(found_result(), conclusion=conclusion, level=None), tmp_path)
         root = ET.parse(render_capacity(tmp_path, ["junit"])["junit"]).getroot()
-        answer = [c for c in root.iter("testcase") if c.get("name") == "capacity"][0]
+        answer = next(c for c in root.iter("testcase") if c.get("name") == "capacity")
         assert answer.find(tag) is not None
 
 
