@@ -17,9 +17,10 @@ Inconclusive (the search stops; the generator's limit is not the target's capaci
   users were busy (``sent/s x mean response time < 0.5 x pool``). When the pool was full,
   late sends are the target's back-pressure (its responses were slow), the corrected
   latency carries the wait, and the step stands as judged;
-- **too few events** for an objective (``insufficient_data``): nothing can be said.
+- **too few events** for an objective (``insufficient_data``): nothing can be said. An
+  ``optional: true`` objective without data is left out (the step drives other traffic).
 
-A failed step names the objective that broke; when several broke at once, the one furthest
+A failed step (any objective failed, optional or not) names the objective that broke; when several broke at once, the one furthest
 past its threshold (value / threshold) is named.
 """
 
@@ -107,7 +108,7 @@ def classify_step(verdict: Verdict, facts: StepFacts, offered_rate: float | None
     limit = _generator_limit(facts, offered_rate)
     if limit is not None:
         return StepJudgement("inconclusive", None, limit)
-    failed = [o for o in verdict.objectives if o.status is Status.FAIL and not o.optional]
+    failed = [o for o in verdict.objectives if o.status is Status.FAIL]  # optional ones too
     if failed:
         worst = max(failed, key=_overshoot)
         value = "-" if worst.value is None else f"{worst.value:.4g} {worst.unit}".strip()

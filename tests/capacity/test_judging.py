@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from slo.capacity import (
 )
 from slo.capacity import step as step_module
 from slo.spec.load import load_slo
+from slo.verdict import ObjectiveResult
 from slogate.errors import ConfigError
 from tests.capacity.builders import facts, found_result, verdict, with_conclusion
 
@@ -119,3 +121,12 @@ def test_zero_and_inconclusive_sentences_give_no_number() -> None:
 def test_passed(conclusion: str, level: float, require: float | None, passed: bool) -> None:
     r = with_conclusion(found_result(), conclusion=conclusion, level=level, require=require)
     assert r.passed() is passed
+
+
+def test_a_failed_optional_objective_still_fails_the_step() -> None:
+    v = verdict(("p95", Status.PASS, 60, 150))
+    failed = ObjectiveResult(name="http-p95", sli="latency", status=Status.FAIL, value=900.0,
+                             threshold=500.0, threshold_text="<= 500 ms", unit="ms", events=500,
+                             optional=True)
+    j = classify_step(replace(v, objectives=(*v.objectives, failed)), facts(), 40.0)
+    assert (j.outcome, j.objective) == ("fail", "http-p95")

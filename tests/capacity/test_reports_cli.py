@@ -11,7 +11,7 @@ import pytest
 
 from reports.capacity import render_capacity
 from scenarios.capacity import scenario_at_level
-from scenarios.spec import CATALOG_DIR, load_scenario
+from scenarios.spec import CATALOG_DIR, load_scenario, parse_scenario
 from slo.capacity import write_capacity
 from slogate.cli import main
 from slogate.commands.capacity import exit_code
@@ -83,9 +83,13 @@ def test_levels_per_vary() -> None:
     t = tenants.scenario
     assert t.tenants is not None and t.tenants.counts() == {"enterprise": 3}
     assert t.websocket is not None and t.websocket.sessions_per_tenant == {"enterprise": 500}
-    assert t.load.rate == 60.0  # the scenario's 20 req/s per tenant
+    assert t.load.rate == 30.0  # the scenario's 10 req/s per tenant
+    sessions = scenario_at_level(loaded, "sessions", 5, 12).scenario.websocket
+    assert sessions is not None and sessions.sessions_per_tenant == {"enterprise": 5}
+    two_tiers = parse_scenario("duration: 10s\ntenants: {starter: 1, team: 1}\n"
+                               "load: {model: open, rate: 5}\n")
     with pytest.raises(UsageError, match="needs --tier"):
-        scenario_at_level(loaded, "sessions", 5, 12)
+        scenario_at_level(two_tiers, "sessions", 5, 12)
 
 
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
