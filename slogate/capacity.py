@@ -29,6 +29,7 @@ from scenarios.capacity import (
     Vary,
     bracket,
     decide,
+    event_rate,
     knee,
     scenario_at_level,
 )
@@ -141,7 +142,8 @@ class _Search:
             decision = decide(self.config, self.history)
             if isinstance(decision, Done):
                 return self._write(decision)
-            hold_s = self.hold.hold_s(self.request.vary, decision.level, confirm=decision.confirm)
+            rate = event_rate(self.request.scenario, self.request.vary, decision.level)
+            hold_s = self.hold.hold_s(rate, confirm=decision.confirm)
             if self._elapsed() + hold_s + self.request.scenario.scenario.warmup + _STEP_OVERHEAD_S \
                     > self.request.max_time_s:
                 return self._write(self._stopped(

@@ -4,7 +4,7 @@ scenario of one step at a level. Judging a step is :mod:`slo.capacity`; the wiri
 """
 
 from scenarios.capacity.knee import knee
-from scenarios.capacity.levels import VARY, HoldPolicy, Vary, scenario_at_level
+from scenarios.capacity.levels import VARY, HoldPolicy, Vary, event_rate, scenario_at_level
 from scenarios.capacity.search import (
     Conclusion,
     Done,
@@ -28,6 +28,7 @@ __all__ = [
     "Vary",
     "bracket",
     "decide",
+    "event_rate",
     "knee",
     "scenario_at_level",
 ]

@@ -32,7 +32,7 @@ from scenarios.spec import LoadedScenario, Scenario
 from slogate.errors import UsageError
 from slogate.yamlfile import format_loc
 
-__all__ = ["VARY", "HoldPolicy", "Vary", "scenario_at_level"]
+__all__ = ["VARY", "HoldPolicy", "Vary", "event_rate", "scenario_at_level"]
 
 Vary = Literal["rate", "users", "sessions", "tenants"]
 VARY: tuple[Vary, ...] = ("rate", "users", "sessions", "tenants")
@@ -42,13 +42,13 @@ VARY: tuple[Vary, ...] = ("rate", "users", "sessions", "tenants")
 class HoldPolicy:
     """How long a step holds its level: long enough for ``events`` judged events.
 
-    For ``rate`` the hold is ``events / level`` seconds, clamped to ``[min_s, max_s]``;
-    other kinds cannot know their event rate in advance and hold ``min_s``. A confirmation
-    hold is ``confirm_factor`` times the step's hold.
+    When a step's event rate is known in advance (:func:`event_rate`: an open-model step)
+    the hold is ``events / rate`` seconds, clamped to ``[min_s, max_s]``; otherwise it is
+    ``min_s``. A confirmation hold is ``confirm_factor`` times the step's hold.
 
     Example::
 
-        HoldPolicy(events=200, min_s=5, max_s=60).hold_s("rate", 10)   # 20.0
+        HoldPolicy(events=200, min_s=5, max_s=60).hold_s(10.0)   # 20.0
     """
 
     events: int
@@ -56,11 +56,22 @@ class HoldPolicy:
     max_s: float
     confirm_factor: float = 2.0
 
-    def hold_s(self, vary: Vary, level: float, *, confirm: bool = False) -> float:
+    def hold_s(self, rate: float | None, *, confirm: bool = False) -> float:
         base = self.min_s
-        if vary == "rate" and level > 0:
-            base = min(self.max_s, max(self.min_s, math.ceil(self.events / level)))
+        if rate is not None and rate > 0:
+            base = min(self.max_s, max(self.min_s, math.ceil(self.events / rate)))
         return base * (self.confirm_factor if confirm else 1.0)
+
+
+def event_rate(loaded: LoadedScenario, vary: Vary, level: float) -> float | None:
+    """HTTP arrivals per second a step at ``level`` sends, when the open model fixes it:
+    the level itself for ``rate``; ``load.rate x level`` for ``tenants``; else ``None``."""
+    load = loaded.scenario.load
+    if vary == "rate":
+        return level
+    if vary == "tenants" and load.model == "open" and load.rate is not None:
+        return load.rate * max(1, round(level))
+    return None
 
 
 def scenario_at_level(

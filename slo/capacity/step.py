@@ -20,8 +20,8 @@ Inconclusive (the search stops; the generator's limit is not the target's capaci
 - **too few events** for an objective (``insufficient_data``): nothing can be said. An
   ``optional: true`` objective without data is left out (the step drives other traffic).
 
-A failed step (any objective failed, optional or not) names the objective that broke; when several broke at once, the one furthest
-past its threshold (value / threshold) is named.
+A failed step (any objective failed, optional or not) names the objective that broke; when
+several broke at once, the one furthest past its threshold (value / threshold) is named.
 """
 
 from __future__ import annotations

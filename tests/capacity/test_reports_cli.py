@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reports.capacity import render_capacity
-from scenarios.capacity import scenario_at_level
+from scenarios.capacity import HoldPolicy, event_rate, scenario_at_level
 from scenarios.spec import CATALOG_DIR, load_scenario, parse_scenario
 from slo.capacity import write_capacity
 from slogate.cli import main
@@ -101,3 +101,12 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad.write_text("target: embedded\nduration: 10s\nload: {model: open, rate: fast}\n")
     assert main(["capacity", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "bad.yaml:3" in capsys.readouterr().err
+
+
+def test_hold_sized_from_the_known_event_rate() -> None:
+    loaded = load_scenario(CATALOG_DIR / "capacity.yaml")  # open model, 10 req/s per tenant
+    policy = HoldPolicy(events=200, min_s=5, max_s=60)
+    assert event_rate(loaded, "rate", 40) == 40 and policy.hold_s(40) == 5
+    assert event_rate(loaded, "tenants", 2) == 20 and policy.hold_s(20) == 10
+    assert event_rate(loaded, "users", 50) is None and policy.hold_s(None) == 5
+    assert policy.hold_s(1) == 60 and policy.hold_s(20, confirm=True) == 20
