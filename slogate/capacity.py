@@ -138,6 +138,15 @@ class _Search:
         self.target = request.target or request.scenario.scenario.target
 
     def run(self) -> CapacityResult:
+        try:
+            return self._loop()
+        except KeyboardInterrupt:  # Ctrl-C: keep what was learnt, say why it stopped
+            lo, hi, objective = bracket(self.history)
+            self._write(Done(Conclusion.INCONCLUSIVE, lo, hi, objective,
+                             "the search was interrupted (Ctrl-C or SIGTERM)"))
+            raise
+
+    def _loop(self) -> CapacityResult:
         while True:
             decision = decide(self.config, self.history)
             if isinstance(decision, Done):
@@ -210,13 +219,12 @@ class _Search:
             facts=facts)
         if outcome.status is RunStatus.ABORTED and "interrupted" in outcome.reason:
             self.steps.append(step)
-            self._write(Done(Conclusion.INCONCLUSIVE, *bracket(self.history),
-                             "the search was interrupted"))
             raise KeyboardInterrupt
         return step, judgement
 
     def _write(self, done: Done | None) -> CapacityResult:
-        """Write capacity.json: the conclusion, or (mid-search) what is known so far."""
+        """Write capacity.json: the conclusion, or (mid-search, ``running``) what is known."""
+        conclusion = "running" if done is None else done.kind.value
         if done is None:
             lo, hi, objective = bracket(self.history)
             done = Done(Conclusion.EXHAUSTED, lo, hi, objective, "the search is still running")
@@ -224,7 +232,7 @@ class _Search:
                   if s.facts is not None and s.outcome != "inconclusive"]
         result = CapacityResult(
             vary=self.request.vary, tier=self.request.tier, unit=self.unit,
-            conclusion=done.kind.value, level=done.level, failed_at=done.failed_at,
+            conclusion=conclusion, level=done.level, failed_at=done.failed_at,
             objective=done.objective, knee=knee([p[0] for p in points], [p[1] for p in points]),
             reason=done.reason, start=self.config.start, ceiling=self.config.ceiling,
             scenario=str(self.request.scenario.path or "<scenario>"), slo=str(self.slo_path),

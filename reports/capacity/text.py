@@ -15,6 +15,7 @@ CONCLUSION_TITLE: Final[dict[str, str]] = {
     "zero": "CAPACITY 0",
     "inconclusive": "INCONCLUSIVE",
     "exhausted": "NOT CONVERGED",
+    "running": "SEARCH RUNNING",
 }
 
 

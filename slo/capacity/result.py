@@ -5,7 +5,8 @@
     {
       "schema_version": 1,
       "vary": "rate", "tier": null, "unit": "req/s",
-      "conclusion": "found" | "at_least_ceiling" | "zero" | "inconclusive" | "exhausted",
+      "conclusion": "found" | "at_least_ceiling" | "zero" | "inconclusive" | "exhausted"
+                    | "running" (written after each step while the search goes on),
       "level": 38.0,            # sustainable level (null: none established)
       "failed_at": 42.0,        # lowest level that broke an objective (null: none did)
       "objective": "http-p95",  # the objective that broke there
@@ -102,7 +103,7 @@ class CapacityResult:
 
         A search stopped by its time or step limit passes only against a ``require`` that
         its highest held level already meets."""
-        if self.level is None or self.conclusion in ("zero", "inconclusive"):
+        if self.level is None or self.conclusion in ("zero", "inconclusive", "running"):
             return False
         if self.conclusion == "exhausted":
             return self.require is not None and self.level >= self.require
@@ -146,6 +147,8 @@ def answer_sentence(r: CapacityResult) -> str:
                 else "")
         return f"Inconclusive, no capacity number: {r.reason}.{held}"
     held = _amount(r.level, u) if r.level is not None else "nothing established"
+    if r.conclusion == "running":
+        return f"Search running: holds at least {held} so far{broke}."
     return f"Not converged ({r.reason}): holds at least {held}{broke}."
 
 

@@ -124,7 +124,7 @@ def exit_code(result: CapacityResult) -> int:
     """0 found (>= --require), 1 capacity 0 or below --require, 3 inconclusive / not converged."""
     if result.passed():
         return EXIT_OK
-    if result.conclusion in ("inconclusive", "exhausted"):
+    if result.conclusion in ("inconclusive", "exhausted", "running"):
         return EXIT_INCOMPLETE
     return EXIT_GATE_FAILED
 

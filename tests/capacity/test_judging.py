@@ -130,3 +130,10 @@ def test_a_failed_optional_objective_still_fails_the_step() -> None:
                              optional=True)
     j = classify_step(replace(v, objectives=(*v.objectives, failed)), facts(), 40.0)
     assert (j.outcome, j.objective) == ("fail", "http-p95")
+
+
+def test_mid_search_result_says_running_and_never_passes() -> None:
+    r = with_conclusion(found_result(), conclusion="running", require=10.0)
+    assert r.sentence == ("Search running: holds at least 38.4 req/s so far; http-p95 breaks "
+                          "first at 40.4 req/s.")
+    assert not r.passed()
