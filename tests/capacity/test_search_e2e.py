@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from scenarios.spec import load_scenario
-from slogate.capacity import CapacityRequest, run_capacity
+from slogate.capacity import CapacityProgress, CapacityRequest, run_capacity
 from slogate.cli import main
 from tests.capacity.conftest import CAPACITY, write_scenario
 
@@ -74,3 +76,22 @@ def test_saturated_generator_is_inconclusive_not_a_number(
     assert "generator" in result["steps"][0]["reason"]
     assert result["sentence"].startswith("Inconclusive, no capacity number")
     assert "<skipped" in (tmp_path / "cap" / "capacity.junit.xml").read_text()
+
+
+def test_ctrl_c_keeps_the_steps_and_an_inconclusive_result(
+    tmp_path: Path, known_server: str
+) -> None:
+    fired: list[bool] = []
+
+    def interrupt(p: CapacityProgress) -> None:
+        if p.run is not None and p.run.phase == "running" and p.run.elapsed_s > 1 and not fired:
+            fired.append(True)
+            raise KeyboardInterrupt  # what Ctrl-C raises in the runner's loop
+
+    with pytest.raises(KeyboardInterrupt):
+        _search(tmp_path, known_server, "/fast", progress=interrupt)
+    saved = json.loads((tmp_path / "cap" / "capacity.json").read_text())
+    assert saved["conclusion"] == "inconclusive" and "interrupted" in saved["reason"]
+    assert len(saved["steps"]) == 1 and saved["steps"][0]["outcome"] == "inconclusive"
+    run = json.loads((tmp_path / "cap" / saved["steps"][0]["run_dir"] / "run.json").read_text())
+    assert run["status"] == "aborted"
