@@ -76,8 +76,9 @@ def main() -> None:
             result, wall = _search(name, Path(tmp), max_time_s, hold_s)
             single = _one_run(name, result.level or float(SEARCHES[name]["start"]),  # type: ignore[arg-type]
                               Path(tmp), hold_s)
-            searching = sum(1 for s in result.steps if not s.confirm)
-            rows.append([name, result.sentence, f"{len(result.steps)} ({searching} + confirm)",
+            confirms = sum(1 for s in result.steps if s.confirm)
+            rows.append([name, result.sentence,
+                         f"{len(result.steps)} ({len(result.steps) - confirms} + {confirms} confirm)",
                          f"{wall:.0f} s", f"{single:.0f} s", f"{wall / single:.1f}x"])
             print(" | ".join(rows[-1]), flush=True)
     load = os.getloadavg()

@@ -124,7 +124,7 @@ def unit_for(vary: str, tier: str | None) -> str:
 def _amount(level: float, unit: str) -> str:
     number = f"{level:,.0f}" if level >= 100 or level == int(level) else f"{level:.3g}"
     if unit.endswith("tenants"):
-        return f"{number} {unit} at quota"
+        return f"{number} {unit[:-1] if level == 1 else unit} at quota"
     return f"{number} {unit}"
 
 
