@@ -43,23 +43,27 @@ class HoldPolicy:
     """How long a step holds its level: long enough for ``events`` judged events.
 
     When a step's event rate is known in advance (:func:`event_rate`: an open-model step)
-    the hold is ``events / rate`` seconds, clamped to ``[min_s, max_s]``; otherwise it is
-    ``min_s``. A confirmation hold is ``confirm_factor`` times the step's hold.
+    the hold is ``margin x events / rate`` seconds, clamped to ``[min_s, max_s]``; otherwise
+    it is ``min_s``. The margin (20 %) covers arrivals lost at the edges of the judged window
+    (the first ones fall in the warm-up, the last may not be sent before the workers stop),
+    which would leave an objective one event short of its ``min_events``. A confirmation
+    hold is ``confirm_factor`` times the step's hold.
 
     Example::
 
-        HoldPolicy(events=200, min_s=5, max_s=60).hold_s(10.0)   # 20.0
+        HoldPolicy(events=200, min_s=5, max_s=60).hold_s(10.0)   # 24.0
     """
 
     events: int
     min_s: float
     max_s: float
     confirm_factor: float = 2.0
+    margin: float = 1.2
 
     def hold_s(self, rate: float | None, *, confirm: bool = False) -> float:
         base = self.min_s
         if rate is not None and rate > 0:
-            base = min(self.max_s, max(self.min_s, math.ceil(self.events / rate)))
+            base = min(self.max_s, max(self.min_s, math.ceil(self.margin * self.events / rate)))
         return base * (self.confirm_factor if confirm else 1.0)
 
 

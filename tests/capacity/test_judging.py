@@ -137,3 +137,10 @@ def test_mid_search_result_says_running_and_never_passes() -> None:
     assert r.sentence == ("Search running: holds at least 38.4 req/s so far; http-p95 breaks "
                           "first at 40.4 req/s.")
     assert not r.passed()
+
+
+def test_one_tenant_is_singular() -> None:
+    r = with_conclusion(found_result(), vary="tenants", tier="team", unit="team tenants",
+                        level=1.0, failed_at=2.0)
+    assert r.sentence == ("Holds 1 team tenant at quota within SLO; http-p95 breaks first at "
+                          "2 team tenants at quota.")

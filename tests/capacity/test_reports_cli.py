@@ -106,7 +106,7 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_hold_sized_from_the_known_event_rate() -> None:
     loaded = load_scenario(CATALOG_DIR / "capacity.yaml")  # open model, 10 req/s per tenant
     policy = HoldPolicy(events=200, min_s=5, max_s=60)
-    assert event_rate(loaded, "rate", 40) == 40 and policy.hold_s(40) == 5
-    assert event_rate(loaded, "tenants", 2) == 20 and policy.hold_s(20) == 10
+    assert event_rate(loaded, "rate", 50) == 50 and policy.hold_s(50) == 5  # 4.8 -> the minimum
+    assert event_rate(loaded, "tenants", 2) == 20 and policy.hold_s(20) == 12  # 1.2 x 200 / 20
     assert event_rate(loaded, "users", 50) is None and policy.hold_s(None) == 5
-    assert policy.hold_s(1) == 60 and policy.hold_s(20, confirm=True) == 20
+    assert policy.hold_s(1) == 60 and policy.hold_s(20, confirm=True) == 24
