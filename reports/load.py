@@ -15,6 +15,7 @@ the claims' evidence and the SRE tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -22,6 +23,7 @@ from reports.aggregate import aggregate
 from reports.model import ReportData, identity_of, worker_hosts_of
 from scenarios.record import RunInfo, RunLayout, RunStatus, read_samples, read_timeseries
 from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
+from slo.capacity import CAPACITY_JSON, CapacityResult, read_capacity
 from slo.claims import (
     build_evidence,
     find_risks,
@@ -45,8 +47,10 @@ REPORT_COLUMNS: Final = [
 _STRINGS: Final = ["kind", "name", "tier", "error"]
 
 
-def load_report_data(run_dir: Path) -> ReportData:
-    """Everything the report formats need, from ``run_dir``."""
+def load_report_data(run_dir: Path, capacity: Sequence[Path] = ()) -> ReportData:
+    """Everything the report formats need, from ``run_dir``; ``capacity`` names capacity
+    directories (``slogate capacity --out``) whose results judge claim 5, as does a
+    ``capacity.json`` inside ``run_dir``."""
     info = read_run_info(run_dir)
     layout = RunLayout(run_dir)
     verdict = _verdict(layout, info)
@@ -58,7 +62,7 @@ def load_report_data(run_dir: Path) -> ReportData:
     server = _server(layout)
     evidence = build_evidence(
         info, verdict, scopes=load_scopes(run_dir, verdict, info), samples=cols,
-        timeseries=timeseries, server=server,
+        timeseries=timeseries, server=server, capacity=_capacity(run_dir, capacity),
     )
     claims = judge_claims(evidence)
     run = evidence.run
@@ -126,3 +130,8 @@ def _notes(info: RunInfo, verdict: Verdict | None, n_samples: int) -> tuple[str,
     if n_samples == 0:
         notes.append("The run recorded no samples.")
     return tuple(notes)
+
+
+def _capacity(run_dir: Path, given: Sequence[Path]) -> tuple[CapacityResult, ...]:
+    paths = [*given, *([run_dir] if (run_dir / CAPACITY_JSON).is_file() else [])]
+    return tuple(read_capacity(p) for p in paths)

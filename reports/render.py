@@ -12,7 +12,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -78,6 +78,7 @@ def render_all(
     formats: Iterable[str] = FORMATS,
     audience: Audience = "sre",
     out_dir: Path | None = None,
+    capacity: Sequence[Path] = (),
 ) -> dict[str, Path]:
     """Render ``formats`` for the run in ``run_dir``; returns ``{format: path written}``.
 
@@ -86,5 +87,5 @@ def render_all(
     an unknown format or audience.
     """
     names = parse_formats(list(formats))
-    data = load_report_data(Path(run_dir))
+    data = load_report_data(Path(run_dir), capacity)
     return render_data(data, names, audience, Path(out_dir) if out_dir else Path(run_dir))

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "compare": "compare a candidate run with a baseline: did this release regress?",
     "alerts": "Prometheus burn-rate alerting rules (and their promtool test) from an SLO file",
     "worker": "join a distributed run as a load-generating host (slogate run --expect-workers)",
+    "capacity": "search for the largest load the target holds within its SLO",
 }
 
 

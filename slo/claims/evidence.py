@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from slo.capacity.result import CapacityResult
 from slo.faults import FaultWindow
 from slo.verdict import ObjectiveResult, Verdict
 
@@ -220,6 +221,8 @@ class Evidence:
     samples: SampleFacts = SampleFacts()
     server: ServerFacts | None = None
     faults: tuple[FaultWindow, ...] = ()  # run.json ``faults``, as the runner recorded them
+    capacity: tuple[CapacityResult, ...] = ()
+    """Capacity searches given to the report (``slogate report --capacity``): claim 5."""
 
     @property
     def objectives(self) -> tuple[ObjectiveResult, ...]:

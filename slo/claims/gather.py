@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from slo.capacity.result import CapacityResult
 from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
 from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
 from slo.faults import faults_of
@@ -123,6 +124,7 @@ def build_evidence(
     samples: SampleColumns | None = None,
     timeseries: Timeseries | None = None,
     server: ServerRecord | None = None,
+    capacity: tuple[CapacityResult, ...] = (),
 ) -> Evidence:
     """Evidence from loaded parts; nothing is read here."""
     run = run_context(info)
@@ -149,6 +151,7 @@ def build_evidence(
         server=None if server is None else server_facts(server),
         faults=faults,
         **({"samples": s_facts} if s_facts is not None else {}),
+        capacity=capacity,
     )
 
 

@@ -258,6 +258,10 @@ def _cpu(ev: Evidence) -> ClaimResult:
 
 
 def _tier_capacity(ev: Evidence) -> ClaimResult:
+    if ev.capacity:  # capacity searches given: they are the evidence (claims/capacity_search.py)
+        from slo.claims.capacity_search import judge_from_capacity
+
+        return judge_from_capacity(ev.capacity)
     need = ", ".join(f"{t} {q}" for t, q in SESSION_QUOTAS.items()) + " sessions per tenant"
     if ev.verdict is None:
         return _nv(5, need, _NOT_JUDGED)

@@ -43,6 +43,9 @@ def add_parser(
                         "summary plus SRE detail")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="write the files here instead of into RUN_DIR")
+    parser.add_argument("--capacity", type=Path, action="append", default=[], metavar="DIR",
+                        help="a 'slogate capacity' directory (repeat per tier): claim 5 is "
+                        "judged from its --vary tenants/sessions --tier result")
     return parser
 
 
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         raise RunIncompleteError(
             f"{run_dir} is not a directory; give the run directory 'slogate run' printed"
         )
-    written = render_all(run_dir, formats=formats, audience=args.audience, out_dir=args.out)
+    written = render_all(run_dir, formats=formats, audience=args.audience, out_dir=args.out,
+                         capacity=args.capacity)
     for name, path in written.items():
         print(f"{name}: {path}")
     return EXIT_OK
