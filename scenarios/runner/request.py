@@ -37,6 +37,7 @@ class RunProgress:
     http_users: Mapping[str, int] = field(default_factory=dict)
     ws_sessions: Mapping[str, int] = field(default_factory=dict)
     message: str = ""
+    faults: tuple[str, ...] = ()  # names of the scenario faults in force now
 
     @property
     def remaining_s(self) -> float:

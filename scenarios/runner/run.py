@@ -22,6 +22,7 @@ written so far; the caller gets a :class:`RunOutcome`, not an exception.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 import os
 import signal
 import time
@@ -37,6 +38,7 @@ from scenarios.runner import cleanup
 from scenarios.runner.control import check_reachable, provision_tenants
 from scenarios.runner.disk import check_room_to_start, dir_bytes, human_bytes
 from scenarios.runner.engines import HandleGroup, start_http, start_swarm
+from scenarios.runner.faulting import RunFaults
 from scenarios.runner.facts import git_sha, harness_version, host_facts, new_run_id
 from scenarios.runner.monitor import Monitor
 from scenarios.runner.plans import Tenant, build_http_plan, build_swarm_plan
@@ -186,6 +188,7 @@ class _Run:
         self.layout.write_info(self.info)
         monitor = Monitor(target, self.scenario.tiers(), self.layout.timeseries)
         group = HandleGroup()
+        faults = RunFaults(self.scenario, target, self.layout.root)
         status, reason = RunStatus.FAILED, "the load did not start"
         try:
             self._say("starting load workers")
@@ -193,15 +196,19 @@ class _Run:
                 group.add(start_http(http_plan, self.layout.root, 0))
             if swarm_plan is not None:
                 group.add(start_swarm(swarm_plan, self.layout.root, group.next_worker()))
-            status, reason = self._drive(group, monitor)
+            faults.start(group.next_worker())
+            status, reason = self._drive(group, monitor, faults)
         except KeyboardInterrupt:
             status, reason = RunStatus.ABORTED, "interrupted (Ctrl-C or SIGTERM); samples so far are kept"
         finally:
             with _sigint_ignored():
-                status, reason = self._shutdown(group, monitor, status, reason)
+                try:  # running faults are undone, and probing ends, before workers stop
+                    self.extra["faults"] = faults.finish()
+                finally:
+                    status, reason = self._shutdown(group, monitor, status, reason)
         return status, reason
 
-    def _drive(self, group: HandleGroup, monitor: Monitor) -> tuple[RunStatus, str]:
+    def _drive(self, group: HandleGroup, monitor: Monitor, faults: RunFaults) -> tuple[RunStatus, str]:
         t0 = time.monotonic()
         next_row, next_progress, next_disk, next_flush = t0 + 1.0, t0, t0 + 1.0, t0 + _FLUSH_S
         load_t0: float | None = None  # when the first worker reported: the load's clock
@@ -211,6 +218,7 @@ class _Run:
             if load_t0 is None and reports:
                 load_t0 = now
                 self.extra["load_started_at"] = time.time()
+                faults.load_started(self.extra["load_started_at"])
             elapsed = self.elapsed = now - (load_t0 if load_t0 is not None else t0)
             monitor.update(reports)
             for worker, code in group.newly_exited().items():
@@ -242,7 +250,8 @@ class _Run:
                 if load_t0 is None:
                     self._say("waiting for the load workers to start")
                 else:
-                    self.request.progress(monitor.progress("running", elapsed, self.planned_s))
+                    live = monitor.progress("running", elapsed, self.planned_s)
+                    self.request.progress(replace(live, faults=faults.in_force()))
                 next_progress = _next_tick(next_progress, 0.5, now)
             time.sleep(_TICK_S)
 
