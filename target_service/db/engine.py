@@ -147,12 +147,40 @@ class Database:
         except (OperationalError, PoolTimeoutError, OSError, ConnectionError) as exc:
             raise DatabaseUnavailable("the database is unavailable") from exc
         except DBAPIError as exc:
-            if exc.connection_invalidated:
+            if exc.connection_invalidated or _is_outage(exc):
                 raise DatabaseUnavailable("the database connection was lost") from exc
+            raise
+        except Exception as exc:
+            # asyncpg errors raised while connecting (the server is starting up or shutting
+            # down) reach here unwrapped by SQLAlchemy's DBAPI layer
+            if _is_outage(exc):
+                raise DatabaseUnavailable("the database is unavailable") from exc
             raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_OUTAGE_SQLSTATES = ("08", "57P")  # connection exception; admin/crash shutdown, cannot connect now
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) means the server is gone, not that a query is wrong."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError | ConnectionError):
+            return True
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_OUTAGE_SQLSTATES):
+            return True
+        if type(seen).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and (
+            "connection" in str(seen).lower() and "closed" in str(seen).lower()
+        ):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def _install_rls(conn: Connection) -> None:

@@ -210,14 +210,19 @@ class RunExecutor:
         tokens = output.count(" ")
         change = Finished(job.run_id, job.tenant_id, status, reason, output, tokens, attempts, time.time())
         try:
-            for attempt in range(3):  # a brief database blip must not strand the run
+            # A database outage must not strand the run: keep trying (backing off to 2 s)
+            # for as long as a run may live; after that the sweeper fails it.
+            give_up = time.monotonic() + self.run_timeout_s
+            delay = 0.25
+            while True:
                 try:
                     await self._status.finished(change)
                     break
                 except DatabaseUnavailable:
-                    if attempt == 2:
-                        raise  # the sweeper will fail it once the database is back
-                    await asyncio.sleep(0.5 * (attempt + 1))
+                    if time.monotonic() + delay > give_up:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(2.0, delay * 2)
         finally:
             self._in_flight.pop(job.run_id, None)
             self._metrics.runs.labels(job.tier, status).inc()
