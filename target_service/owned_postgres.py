@@ -133,7 +133,9 @@ class OwnedPostgres:
     def close(self) -> None:
         """Stop the server (fast, then immediate) and delete the data directory."""
         if self.data_dir.exists() and self.is_running():
-            done = self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "10", "stop", check=False)
+            done = self._run(
+                "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "10", "stop", check=False
+            )
             if done.returncode != 0:
                 self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)

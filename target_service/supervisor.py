@@ -134,7 +134,7 @@ def _health(process: Process, timeout: float) -> bool | None:
     """True: serving; False: alive, still starting; None: dead or hung."""
     if not process.process.is_alive():
         return None
-    return process._healthcheck(timeout)  # noqa: SLF001  # uvicorn's ping/pong, started flag
+    return process._healthcheck(timeout)  # uvicorn's ping/pong, started flag
 
 
 def read_state(path: Path) -> dict[str, object] | None:

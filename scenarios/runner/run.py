@@ -22,11 +22,11 @@ written so far; the caller gets a :class:`RunOutcome`, not an exception.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 import os
 import signal
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -38,8 +38,8 @@ from scenarios.runner import cleanup
 from scenarios.runner.control import check_reachable, provision_tenants
 from scenarios.runner.disk import check_room_to_start, dir_bytes, human_bytes
 from scenarios.runner.engines import HandleGroup, start_http, start_swarm
-from scenarios.runner.faulting import RunFaults
 from scenarios.runner.facts import git_sha, harness_version, host_facts, new_run_id
+from scenarios.runner.faulting import RunFaults
 from scenarios.runner.monitor import Monitor
 from scenarios.runner.plans import Tenant, build_http_plan, build_swarm_plan
 from scenarios.runner.readback import accepted_http_runs, read_back, record_read_back

@@ -9,6 +9,7 @@ User documentation: ``docs/scenarios.md#faults``.
 
 from __future__ import annotations
 
+import itertools
 import signal
 from typing import TYPE_CHECKING, Literal
 
@@ -136,13 +137,13 @@ def check_faults(s: Scenario) -> None:
                 "kill needs target: embedded (slogate must own the supervised processes; "
                 "for another target use exec, e.g. exec: {run: 'docker kill api-1'})",
             )
-        if f.action == "kill" and isinstance(f.kill, KillAction) and isinstance(f.kill.process, int):
-            if f.kill.process >= s.embedded.workers:
-                raise FieldValueError(
-                    ("faults", i, "kill", "process"),
-                    f"the embedded target has {s.embedded.workers} worker(s): "
-                    f"process is 0..{s.embedded.workers - 1} or 'any'",
-                )
+        process = f.kill.process if f.kill is not None else "any"
+        if isinstance(process, int) and process >= s.embedded.workers:
+            raise FieldValueError(
+                ("faults", i, "kill", "process"),
+                f"the embedded target has {s.embedded.workers} worker(s): "
+                f"process is 0..{s.embedded.workers - 1} or 'any'",
+            )
         if f.action == "database" and (
             s.target != "embedded" or s.embedded.database != "owned-postgres"
         ):
@@ -172,7 +173,7 @@ def _no_overlap(s: Scenario) -> None:
         spans = sorted(
             (f.at, f.at + (f.for_ or 0.0), i) for i, f in enumerate(s.faults) if f.action == action
         )
-        for (_, end, _), (start, _, j) in zip(spans, spans[1:], strict=False):
+        for (_, end, _), (start, _, j) in itertools.pairwise(spans):
             if start < end:
                 raise FieldValueError(
                     ("faults", j, "at"),

@@ -29,9 +29,9 @@ def test_a_failing_command_is_one_sentence_with_its_output() -> None:
 def test_a_timeout_kills_the_command_and_its_children(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
     started = time.monotonic()
-    with pytest.raises(FaultError, match="did not finish within 0.5 s"):
+    with pytest.raises(FaultError, match=r"did not finish within 0\.5 s"):
         ExecFault(f"sleep 30 & echo $! > {pid_file}; wait", None, 0.5).apply()
     assert time.monotonic() - started < 10
     child = int(pid_file.read_text())
-    gone, alive = psutil.wait_procs([psutil.Process(child)] if psutil.pid_exists(child) else [], timeout=5)
+    _gone, alive = psutil.wait_procs([psutil.Process(child)] if psutil.pid_exists(child) else [], timeout=5)
     assert not alive
