@@ -31,6 +31,14 @@ def _no_pids() -> list[int]:
 
 
 @dataclass(frozen=True, slots=True)
+class SupervisedTarget:
+    """What a kill fault and the recovery probe need of a supervised target."""
+
+    worker_pids: Callable[[], list[int | None]]
+    whole: Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
 class TargetSession:
     """A target ready for load. ``pids`` is empty for a target slogate did not start."""
 
@@ -40,14 +48,6 @@ class TargetSession:
     pids: Callable[[], list[int]] = field(default=_no_pids)
     supervised: SupervisedTarget | None = None  # embedded: worker pids, "whole again?"
     database: OwnedPostgres | None = None  # embedded with database: owned-postgres
-
-
-@dataclass(frozen=True, slots=True)
-class SupervisedTarget:
-    """What a kill fault and the recovery probe need of a supervised target."""
-
-    worker_pids: Callable[[], list[int | None]]
-    whole: Callable[[], bool]
 
     @property
     def ws_url(self) -> str:
