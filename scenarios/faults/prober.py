@@ -67,6 +67,10 @@ class HealthProber:
         """Flush and turn the stream into ``samples/part-N.parquet``."""
         self._writer.close()
 
+    @property
+    def rows_written(self) -> int:
+        return self._writer.total_rows
+
     def write_recovery(self, name: str, ts: float, latency_ms: float, ok: bool, error: str) -> None:
         self._writer.record(
             ts=ts, intended_ts=ts, latency_ms=latency_ms, kind=SampleKind.RECOVERY.value,

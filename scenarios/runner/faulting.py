@@ -39,6 +39,7 @@ class RunFaults:
         self._run_dir = run_dir
         self._prober: HealthProber | None = None
         self._list: list[dict[str, Any]] | None = None
+        self.samples_written = 0  # health + recovery rows (not load: a run of only these failed)
         exec_timeouts = [f.exec_.timeout for f in scenario.faults if f.exec_ is not None]
         self._join_s = max(exec_timeouts, default=0.0) + 60.0
 
@@ -72,6 +73,7 @@ class RunFaults:
                     prober.write_recovery(r.name, r.ts, r.latency_ms, r.ok, r.error)
             finally:
                 prober.close()
+                self.samples_written = prober.rows_written
             self._prober = None
         assert self._list is not None
         return self._list

@@ -95,6 +95,7 @@ class _Run:
         self.cap_s = limit if limit is not None else self.planned_s * 1.25 + 30.0
         self.extra: dict[str, Any] = {}
         self.elapsed = 0.0  # seconds of load so far, for the display
+        self.probe_samples = 0  # health + recovery samples the runner wrote itself
         self.info = RunInfo(
             run_id=run_id,
             release=request.release,
@@ -204,6 +205,7 @@ class _Run:
             with _sigint_ignored():
                 try:  # running faults are undone, and probing ends, before workers stop
                     self.extra["faults"] = faults.finish()
+                    self.probe_samples = faults.samples_written
                 finally:
                     status, reason = self._shutdown(group, monitor, status, reason)
         return status, reason
@@ -299,7 +301,8 @@ class _Run:
         info.schedule_slips = int(self.extra.get("schedule_slips", 0))
         info.disk_bytes = dir_bytes(self.layout.root)
         self.extra["samples"] = _count_samples(self.layout)
-        if status is RunStatus.COMPLETE and self.extra["samples"] == 0:
+        # health/recovery samples are the runner's own: a run with only those recorded no load
+        if status is RunStatus.COMPLETE and self.extra["samples"] - self.probe_samples == 0:
             # Workers that exit cleanly having sent nothing must not pass for a clean run.
             info.status, info.reason = (
                 RunStatus.FAILED,
