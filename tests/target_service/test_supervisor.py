@@ -87,3 +87,42 @@ def test_stop_leaves_no_worker_behind(tmp_path: Path, redis_url: str) -> None:
     _gone, alive = psutil.wait_procs(procs, timeout=10)
     assert not alive
     assert not target.state_file.exists()
+
+
+def test_runs_held_by_a_killed_worker_are_failed_and_live_ones_are_not(
+    tmp_path: Path, redis_url: str
+) -> None:
+    slow = {  # runs last about a minute: still in flight when the worker is killed
+        "SLOGATE_PROVIDER__TTFT_MEDIAN_MS": "60000", "SLOGATE_PROVIDER__TTFT_P95_MS": "61000",
+    }
+    options = EmbeddedTargetOptions(data_dir=tmp_path / "t", workers=2, redis_url=redis_url, env=slow)
+    with start_embedded_target(options) as target, httpx.Client(
+        base_url=target.url, timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
+    ) as c:
+        admin = {"Authorization": f"Bearer {target.admin_token}"}
+        tenant = c.post("/v1/tenants", json={"name": "k", "tier": "enterprise"}, headers=admin).json()
+        token = c.post(f"/v1/tenants/{tenant['id']}/tokens", json={"role": "developer"}, headers=admin)
+        auth = {"Authorization": f"Bearer {token.json()['token']}"}
+        ids = []
+        for _ in range(16):  # new connection each: the kernel spreads them over both workers
+            r = c.post("/v1/runs", json={"prompt": "long one"}, headers=auth)
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["id"])
+        os.kill(target.worker_pids()[1] or 0, signal.SIGKILL)
+        statuses: dict[str, dict[str, str]] = {}
+
+        def settled() -> bool:
+            for run_id in ids:
+                r = c.get(f"/v1/runs/{run_id}", headers=auth)
+                if r.status_code == 200:
+                    statuses[run_id] = r.json()
+            failed = [s for s in statuses.values() if s["status"] == "failed"]
+            return len(statuses) == len(ids) and bool(failed)
+
+        _wait(settled, 60)
+        time.sleep(6)  # another sweep: it must not touch the live worker's runs
+        final = [c.get(f"/v1/runs/{i}", headers=auth).json() for i in ids]
+    abandoned = [r for r in final if r["status"] == "failed"]
+    alive = [r for r in final if r["status"] in ("queued", "running")]
+    assert abandoned and all(r["reason"] == "abandoned: its worker process stopped" for r in abandoned)
+    assert alive, "the surviving worker's runs were swept although it still holds them"
