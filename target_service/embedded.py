@@ -102,6 +102,9 @@ class EmbeddedTarget:
         for child in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
+        # e.g. multiprocessing's resource tracker, which the supervisor's workers need: it
+        # is gone only once reaped, so wait for it rather than return while it still exists
+        psutil.wait_procs(children, timeout=5)
 
     def __enter__(self) -> EmbeddedTarget:
         return self
