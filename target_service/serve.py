@@ -125,6 +125,9 @@ def serve(options: ServeOptions) -> None:
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=5,
         backlog=4096,
+        # a worker that does not answer the supervisor's ping in this long is killed and
+        # replaced; uvicorn's 5 s killed starting workers on a busy 2-core machine
+        timeout_worker_healthcheck=30,
     )
     state_file = Path(options.state_file) if options.state_file else None
     try:
