@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from scenarios.faults.base import FaultAction, FaultError
@@ -36,7 +36,6 @@ class FaultRecord:
     status: str = "skipped"  # while running: "pending" -> "in_force"
     error: str = ""
     interrupted_at: float | None = None  # undone at shutdown (not in run.json: ended_at stays null)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The run.json entry, exactly the contract's keys."""
