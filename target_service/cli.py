@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--faults", default=None, help="fault configuration JSON applied at start, e.g. '{\"stall_s\": 1}'"
     )
     parser.add_argument(
+        "--state-file",
+        default=None,
+        help="where the worker supervisor writes worker pids and readiness (JSON, every 0.2 s)",
+    )
+    parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
 
@@ -51,6 +56,7 @@ def options_from(args: argparse.Namespace) -> ServeOptions:
         admin_token=args.admin_token,
         faults=args.faults,
         log_level=args.log_level,
+        state_file=args.state_file,
     )
 
 

@@ -22,6 +22,7 @@ import httpx
 import psutil
 
 from target_service.serve import StartupError, free_port
+from target_service.supervisor import read_state
 
 __all__ = ["EmbeddedTarget", "EmbeddedTargetOptions", "start_embedded_target"]
 
@@ -66,6 +67,25 @@ class EmbeddedTarget:
         except psutil.NoSuchProcess:
             return []
 
+    @property
+    def state_file(self) -> Path:
+        """The supervisor's worker state (``supervisor.py``), next to the log."""
+        return self.log_path.with_name("supervisor.json")
+
+    def worker_pids(self) -> list[int | None]:
+        """Worker pid per slot (None: dead, waiting for its replacement); [] before start."""
+        state = read_state(self.state_file)
+        workers = state.get("workers", []) if state is not None else []
+        return [w.get("pid") for w in workers] if isinstance(workers, list) else []
+
+    def whole(self) -> bool:
+        """Every worker slot is served by a live process that finished start-up."""
+        state = read_state(self.state_file)
+        workers = state.get("workers") if state is not None else None
+        if not isinstance(workers, list) or not workers:
+            return False
+        return all(w.get("ready") and _alive(w.get("pid")) for w in workers)
+
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGINT (graceful: runs in flight are failed with a reason), then SIGKILL."""
         if self.process.poll() is not None:
@@ -82,6 +102,9 @@ class EmbeddedTarget:
         for child in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
+        # e.g. multiprocessing's resource tracker, which the supervisor's workers need: it
+        # is gone only once reaped, so wait for it rather than return while it still exists
+        psutil.wait_procs(children, timeout=5)
 
     def __enter__(self) -> EmbeddedTarget:
         return self
@@ -90,6 +113,16 @@ class EmbeddedTarget:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _alive(pid: object) -> bool:
+    """Running, not a zombie: a killed worker stays a zombie until the supervisor reaps it."""
+    if not isinstance(pid, int):
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def start_embedded_target(options: EmbeddedTargetOptions) -> EmbeddedTarget:
@@ -113,6 +146,8 @@ def start_embedded_target(options: EmbeddedTargetOptions) -> EmbeddedTarget:
         # "=" form: a token_urlsafe() token starts with "-" one time in 64, and argparse
         # would take it for an option
         f"--admin-token={admin_token}",
+        "--state-file",
+        str(options.data_dir / "supervisor.json"),
     ]
     if options.redis_url:
         command += ["--redis-url", options.redis_url]
@@ -146,8 +181,8 @@ def _wait_ready(target: EmbeddedTarget, timeout_s: float) -> None:
                 )
             try:
                 response = client.get(target.url + "/readyz")
-                if response.status_code == 200:
-                    return
+                if response.status_code == 200 and target.whole():
+                    return  # every worker has started, not just the one that answered
                 last = f"/readyz answered {response.status_code}"
             except httpx.TransportError as exc:
                 last = type(exc).__name__

@@ -15,11 +15,13 @@ import socket
 import sys
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
 from target_service.config import Settings
 from target_service.db.engine import Database
+from target_service.supervisor import Supervisor
 
 __all__ = ["ServeOptions", "StartupError", "free_port", "serve"]
 
@@ -38,6 +40,7 @@ class ServeOptions:
     admin_token: str | None = None
     faults: str | None = None  # FaultConfig JSON applied at start
     log_level: str = "warning"
+    state_file: str | None = None  # the supervisor's worker state (see supervisor.py)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -109,21 +112,27 @@ def serve(options: ServeOptions) -> None:
     )
     if generated:
         print(f"admin token (shown once): {admin_token}", flush=True)
+    config = uvicorn.Config(
+        "target_service.main:create_app",
+        factory=True,
+        host=options.host,
+        port=port,
+        workers=options.workers,
+        log_level=options.log_level,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=1 << 20,
+        timeout_graceful_shutdown=5,
+        backlog=4096,
+        # a worker that does not answer the supervisor's ping in this long is killed and
+        # replaced; uvicorn's 5 s killed starting workers on a busy 2-core machine
+        timeout_worker_healthcheck=30,
+    )
+    state_file = Path(options.state_file) if options.state_file else None
     try:
-        uvicorn.run(
-            "target_service.main:create_app",
-            factory=True,
-            host=options.host,
-            port=port,
-            workers=options.workers,
-            log_level=options.log_level,
-            loop="uvloop" if sys.platform != "win32" else "asyncio",
-            http="httptools",
-            ws="websockets-sansio",
-            ws_max_size=1 << 20,
-            timeout_graceful_shutdown=5,
-            backlog=4096,
-        )
+        # Every worker count runs under the supervisor, so a killed worker is restarted.
+        Supervisor(config, [config.bind_socket()], state_file=state_file).run()
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -55,6 +55,8 @@ class SampleKind(enum.StrEnum):
     WS_FIRST_TOKEN = "ws_first_token"
     WS_CLOSE = "ws_close"  # an unexpected close: status = close code, error = reason
     CHECK = "check"  # a verification the runner made, e.g. the post-run durability read-back
+    HEALTH = "health"  # the runner's health prober during the run (scenarios/faults/prober.py)
+    RECOVERY = "recovery"  # one per fault: time from its end to the first good health probe
 
 
 class RunStatus(enum.StrEnum):

@@ -48,6 +48,7 @@ class RunProgress:
     message: str = ""
     http_p95_ms: float | None = None
     ws_first_token_p95_ms: float | None = None
+    faults: tuple[str, ...] = ()  # names of the scenario faults in force now
 
     @property
     def remaining_s(self) -> float:

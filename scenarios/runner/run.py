@@ -26,6 +26,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -40,6 +41,7 @@ from scenarios.runner.disk import check_room_to_start, dir_bytes, human_bytes
 from scenarios.runner.distributed import distributed_settings
 from scenarios.runner.engines import HandleGroup, start_distributed, start_http, start_swarm
 from scenarios.runner.facts import git_sha, harness_version, host_facts, new_run_id
+from scenarios.runner.faulting import RunFaults
 from scenarios.runner.monitor import Monitor
 from scenarios.runner.plans import Tenant, build_http_plan, build_swarm_plan
 from scenarios.runner.readback import accepted_http_runs, read_back, record_read_back
@@ -98,6 +100,7 @@ class _Run:
         self.distributed = distributed_settings(self.scenario, request)  # None: this machine only
         self.extra: dict[str, Any] = {}
         self.elapsed = 0.0  # seconds of load so far, for the display
+        self.probe_samples = 0  # health + recovery samples the runner wrote itself
         self.info = RunInfo(
             run_id=run_id,
             release=request.release,
@@ -191,6 +194,7 @@ class _Run:
         self.layout.write_info(self.info)
         monitor = Monitor(target, self.scenario.tiers(), self.layout.timeseries)
         group = HandleGroup()
+        faults = RunFaults(self.scenario, target, self.layout.root)
         status, reason = RunStatus.FAILED, "the load did not start"
         probe = None  # the isolation probe (scenarios/isolation/), when asked for
         try:
@@ -206,19 +210,24 @@ class _Run:
                 group.add(start_swarm(swarm_plan, self.layout.root, group.next_worker()))
             if probe is not None:
                 probe.start()
-            status, reason = self._drive(group, monitor)
+            faults.start(group.next_worker())
+            status, reason = self._drive(group, monitor, faults)
         except KeyboardInterrupt:
             status, reason = RunStatus.ABORTED, "interrupted (Ctrl-C or SIGTERM); samples so far are kept"
         finally:
             with _sigint_ignored():
-                status, reason = self._shutdown(group, monitor, status, reason)
+                try:  # running faults are undone, and probing ends, before workers stop
+                    self.extra["faults"] = faults.finish()
+                    self.probe_samples = faults.samples_written
+                finally:
+                    status, reason = self._shutdown(group, monitor, status, reason)
                 if probe is not None:
                     self._say("finishing the isolation probe")
                     aborted = status is not RunStatus.COMPLETE
                     self.extra["isolation_probe"] = finish_probe(probe, self.layout.root, aborted=aborted)
         return status, reason
 
-    def _drive(self, group: HandleGroup, monitor: Monitor) -> tuple[RunStatus, str]:
+    def _drive(self, group: HandleGroup, monitor: Monitor, faults: RunFaults) -> tuple[RunStatus, str]:
         t0 = time.monotonic()
         next_row, next_progress, next_disk, next_flush = t0 + 1.0, t0, t0 + 1.0, t0 + _FLUSH_S
         load_t0: float | None = None  # when the first worker reported: the load's clock
@@ -228,6 +237,7 @@ class _Run:
             if load_t0 is None and reports:
                 load_t0 = now
                 self.extra["load_started_at"] = time.time()
+                faults.load_started(self.extra["load_started_at"])
             elapsed = self.elapsed = now - (load_t0 if load_t0 is not None else t0)
             monitor.update(reports)
             for worker, code in group.newly_exited().items():
@@ -263,7 +273,8 @@ class _Run:
                 if load_t0 is None:
                     self._say("waiting for the load workers to start")
                 else:
-                    self.request.progress(monitor.progress("running", elapsed, self.planned_s))
+                    live = monitor.progress("running", elapsed, self.planned_s)
+                    self.request.progress(replace(live, faults=faults.in_force()))
                 next_progress = _next_tick(next_progress, 0.5, now)
             time.sleep(_TICK_S)
 
@@ -321,7 +332,8 @@ class _Run:
         info.schedule_slips = int(self.extra.get("schedule_slips", 0))
         info.disk_bytes = dir_bytes(self.layout.root)
         self.extra["samples"] = _count_samples(self.layout)
-        if status is RunStatus.COMPLETE and self.extra["samples"] == 0:
+        # health/recovery samples are the runner's own: a run with only those recorded no load
+        if status is RunStatus.COMPLETE and self.extra["samples"] - self.probe_samples == 0:
             # Workers that exit cleanly having sent nothing must not pass for a clean run.
             info.status, info.reason = (
                 RunStatus.FAILED,

@@ -8,21 +8,34 @@ disk budget.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scenarios.runner.plans import Tenant
 from scenarios.spec import Scenario
 from slogate.errors import TargetError, UsageError
 
-__all__ = ["TargetSession", "given_tenants", "open_target"]
+if TYPE_CHECKING:
+    from target_service.owned_postgres import OwnedPostgres
+
+__all__ = ["SupervisedTarget", "TargetSession", "given_tenants", "open_target"]
 
 
 def _no_pids() -> list[int]:
     return []
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisedTarget:
+    """What a kill fault and the recovery probe need of a supervised target."""
+
+    worker_pids: Callable[[], list[int | None]]
+    whole: Callable[[], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +46,8 @@ class TargetSession:
     embedded: bool
     admin_token: str | None = None
     pids: Callable[[], list[int]] = field(default=_no_pids)
+    supervised: SupervisedTarget | None = None  # embedded: worker pids, "whole again?"
+    database: OwnedPostgres | None = None  # embedded with database: owned-postgres
 
     @property
     def ws_url(self) -> str:
@@ -56,19 +71,55 @@ def open_target(scenario: Scenario, environ: Mapping[str, str]) -> Iterator[Targ
     from target_service.embedded import EmbeddedTargetOptions, start_embedded_target
     from target_service.serve import StartupError
 
-    with tempfile.TemporaryDirectory(prefix="slogate-target-") as data_dir:
+    with tempfile.TemporaryDirectory(prefix="slogate-target-") as data_dir, _owned_database(
+        scenario
+    ) as database:
         try:
             target = start_embedded_target(
-                EmbeddedTargetOptions(workers=scenario.embedded.workers, data_dir=Path(data_dir))
+                EmbeddedTargetOptions(
+                    workers=scenario.embedded.workers,
+                    data_dir=Path(data_dir),
+                    database_url=database.url if database is not None else None,
+                    redis_url=scenario.embedded.redis,
+                )
             )
         except (StartupError, OSError) as exc:
             raise TargetError(f"the embedded target did not start: {exc}") from exc
         try:
             yield TargetSession(
-                url=target.url, embedded=True, admin_token=target.admin_token, pids=target.pids
+                url=target.url,
+                embedded=True,
+                admin_token=target.admin_token,
+                pids=target.pids,
+                supervised=SupervisedTarget(target.worker_pids, target.whole),
+                database=database,
             )
         finally:
             target.stop()
+
+
+@contextmanager
+def _owned_database(scenario: Scenario) -> Iterator[OwnedPostgres | None]:
+    """The run's own PostgreSQL when the embedded target asks for it; stopped on exit.
+
+    Its directory is a temporary directory of its own: the server runs as the ``postgres``
+    OS user when slogate is root, and must be able to reach it.
+    """
+    if scenario.embedded.database != "owned-postgres":
+        yield None
+        return
+    from target_service.owned_postgres import OwnedPostgres, OwnedPostgresError
+
+    root = Path(tempfile.mkdtemp(prefix="slogate-pg-"))
+    try:
+        database = OwnedPostgres.create(root)
+    except OwnedPostgresError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        raise TargetError(f"the owned PostgreSQL did not start: {exc}") from exc
+    try:
+        yield database
+    finally:
+        database.close()
 
 
 def given_tenants(scenario: Scenario, environ: Mapping[str, str]) -> list[Tenant]:

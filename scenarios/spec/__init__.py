@@ -9,6 +9,7 @@ Turning a scenario into the engines' plans lives in :mod:`scenarios.runner.plans
 the engines it feeds, so this package imports neither Locust nor the swarm.
 """
 
+from scenarios.spec.faults import ExecAction, FaultModel, KillAction
 from scenarios.spec.loader import (
     CATALOG_DIR,
     LoadedScenario,
@@ -41,6 +42,9 @@ __all__ = [
     "DistributedSpec",
     "Duration",
     "EmbeddedOptions",
+    "ExecAction",
+    "FaultModel",
+    "KillAction",
     "LevelStep",
     "Limits",
     "LoadSpec",

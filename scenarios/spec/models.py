@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scenarios.spec.faults import FaultModel, check_faults
 from scenarios.spec.units import ByteSize, Duration
 from slogate.yamlfile import FieldValueError
 
@@ -256,6 +257,25 @@ class EmbeddedOptions(_Model):
     """How to start the embedded reference target (``target: embedded``)."""
 
     workers: int = Field(default=1, ge=1, le=16)
+    database: Literal["sqlite", "owned-postgres"] = "sqlite"
+    redis: str | None = None  # redis://127.0.0.1:6379/N, shared quotas across workers
+
+    @field_validator("redis")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss"):
+            raise ValueError("redis must be a redis:// URL, e.g. redis://127.0.0.1:6379/0")
+        return value
+
+    @model_validator(mode="after")
+    def _workers_share(self) -> EmbeddedOptions:
+        if self.workers > 1 and self.redis is None:
+            raise FieldValueError(
+                ("redis",),
+                f"{self.workers} workers need redis (a redis:// URL): without it each worker "
+                "keeps its own quotas",
+            )
+        return self
 
 
 class DistributedSpec(_Model):
@@ -297,6 +317,8 @@ class Scenario(_Model):
     embedded: EmbeddedOptions = Field(default_factory=EmbeddedOptions)
     isolation_probe: bool = False  # scenarios/isolation/: every {id} route tried cross-tenant
     distributed: DistributedSpec | None = None
+    faults: tuple[FaultModel, ...] = ()
+    health_path: str | None = Field(default=None, pattern=r"^/")  # prober GET path; reference: /readyz
 
     @field_validator("target")
     @classmethod
@@ -332,6 +354,7 @@ class Scenario(_Model):
             )
         _check_tiers(self)
         _check_http_load(self)
+        check_faults(self)
         return self
 
     def total_duration(self) -> float:

@@ -329,6 +329,8 @@ class _LiveDisplay(_Display):
         table.add_row("ws sessions", _tiers(dict(progress.ws_sessions)))
         if progress.schedule_slips:
             table.add_row("schedule slips", str(progress.schedule_slips))
+        if progress.faults:
+            table.add_row("fault in force", ", ".join(progress.faults), style="bold red")
         self._live.update(table)
 
 
@@ -355,4 +357,6 @@ class _LineDisplay(_Display):
                 f"users {_tiers(dict(progress.http_users))}, "
                 f"sessions {_tiers(dict(progress.ws_sessions))}"
             )
+            if progress.faults:
+                line += f", fault in force: {', '.join(progress.faults)}"
         print(line, file=self._stream, flush=True)

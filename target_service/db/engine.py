@@ -97,8 +97,11 @@ class Database:
             if self.is_postgres:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
             await conn.run_sync(Base.metadata.create_all)
-            if self.is_postgres:
+            if self.is_postgres and not await conn.run_sync(_rls_installed):
+                # Only when missing: the policy DDL takes ACCESS EXCLUSIVE locks, and a worker
+                # restarted beside live ones (a crash, a kill fault) must not deadlock them.
                 await conn.run_sync(_install_rls)
+            if self.is_postgres:
                 privileged = await conn.scalar(
                     text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
                 )
@@ -147,12 +150,54 @@ class Database:
         except (OperationalError, PoolTimeoutError, OSError, ConnectionError) as exc:
             raise DatabaseUnavailable("the database is unavailable") from exc
         except DBAPIError as exc:
-            if exc.connection_invalidated:
+            if exc.connection_invalidated or _is_outage(exc):
                 raise DatabaseUnavailable("the database connection was lost") from exc
+            raise
+        except Exception as exc:
+            # asyncpg errors raised while connecting (the server is starting up or shutting
+            # down) reach here unwrapped by SQLAlchemy's DBAPI layer
+            if _is_outage(exc):
+                raise DatabaseUnavailable("the database is unavailable") from exc
             raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_OUTAGE_SQLSTATES = ("08", "57P")  # connection exception; admin/crash shutdown, cannot connect now
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) means the server is gone, not that a query is wrong."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError | ConnectionError):
+            return True
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_OUTAGE_SQLSTATES):
+            return True
+        if type(seen).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and (
+            "connection" in str(seen).lower() and "closed" in str(seen).lower()
+        ):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+def _rls_installed(conn: Connection) -> bool:
+    """Every tenant table has its policy and the app role exists (the schema is complete)."""
+    tables = [model.__tablename__ for model in TENANT_TABLES]
+    policies = conn.execute(
+        text(
+            "SELECT count(*) FROM pg_policies WHERE policyname = 'tenant_isolation' "
+            "AND schemaname = current_schema() AND tablename = ANY(:t)"
+        ),
+        {"t": tables},
+    ).scalar()
+    role = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar()
+    return policies == len(tables) and role is not None
 
 
 def _install_rls(conn: Connection) -> None:

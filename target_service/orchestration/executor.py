@@ -10,7 +10,11 @@ and never ``running`` forever.
   ``max_attempts`` and by the run's deadline.
 - Each run has a deadline (``run_timeout_s`` after creation); past it, it fails "timed out".
 - Stopping the service fails whatever is queued or in flight with a reason.
-- A sweeper fails runs whose worker process died (no update for longer than any run lasts).
+- Every process bumps ``updated_at`` of the runs it holds every ``HEARTBEAT_S``; a sweeper
+  fails runs nobody has touched for ``ABANDONED_AFTER_S`` (their worker process died: a
+  crash, the OOM killer, a kill fault), so they end within seconds of the death instead of
+  after the longest run time. A process that saw the database fail recently does not sweep
+  (the owners' heartbeats failed too; they get ``ABANDONED_AFTER_S`` to catch up).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ __all__ = ["RunExecutor", "RunJob", "RunSlot", "backoff_s"]
 
 log = logging.getLogger(__name__)
 _FINAL = ("succeeded", "failed")
+HEARTBEAT_S = 2.0
+ABANDONED_AFTER_S = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,7 @@ class RunExecutor:
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: dict[str, RunJob] = {}
         self._status = StatusWriter(db)
+        self._db_failed_at = time.monotonic()  # start-up counts: owners may still be catching up
 
     def is_local(self, run_id: str) -> bool:
         """True while the run is queued or executing in this process."""
@@ -133,6 +140,7 @@ class RunExecutor:
         await self._status.start()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self._n_workers)]
         self._tasks.append(asyncio.create_task(self._sweeper()))
+        self._tasks.append(asyncio.create_task(self._heartbeat()))
 
     async def stop(self) -> None:
         """Cancel the workers, then fail every run this process still held, with a reason."""
@@ -210,14 +218,19 @@ class RunExecutor:
         tokens = output.count(" ")
         change = Finished(job.run_id, job.tenant_id, status, reason, output, tokens, attempts, time.time())
         try:
-            for attempt in range(3):  # a brief database blip must not strand the run
+            # A database outage must not strand the run: keep trying (backing off to 2 s)
+            # for as long as a run may live; after that the sweeper fails it.
+            give_up = time.monotonic() + self.run_timeout_s
+            delay = 0.25
+            while True:
                 try:
                     await self._status.finished(change)
                     break
                 except DatabaseUnavailable:
-                    if attempt == 2:
-                        raise  # the sweeper will fail it once the database is back
-                    await asyncio.sleep(0.5 * (attempt + 1))
+                    if time.monotonic() + delay > give_up:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(2.0, delay * 2)
         finally:
             self._in_flight.pop(job.run_id, None)
             self._metrics.runs.labels(job.tier, status).inc()
@@ -226,12 +239,31 @@ class RunExecutor:
                 {"type": "done", "run_id": job.run_id, "status": status, "reason": reason, "tokens": tokens},
             )
 
-    async def _sweeper(self) -> None:
-        """Fail runs abandoned by a dead worker process (no update within any run's lifetime)."""
+    async def _heartbeat(self) -> None:
+        """Mark the runs this process holds as alive (one statement per beat)."""
         while True:
-            await asyncio.sleep(10.0)
-            cutoff = time.time() - self.run_timeout_s - 30.0
-            with contextlib.suppress(DatabaseUnavailable):
+            await asyncio.sleep(HEARTBEAT_S)
+            held = list(self._in_flight)
+            if not held:
+                continue
+            try:
+                async with self._db.system_session() as session:
+                    await session.execute(
+                        update(Run)
+                        .where(Run.id.in_(held), Run.status.not_in(_FINAL))
+                        .values(updated_at=time.time())
+                    )
+            except DatabaseUnavailable:
+                self._db_failed_at = time.monotonic()
+
+    async def _sweeper(self) -> None:
+        """Fail runs abandoned by a dead worker process (no heartbeat for ABANDONED_AFTER_S)."""
+        while True:
+            await asyncio.sleep(5.0)
+            if time.monotonic() - self._db_failed_at < ABANDONED_AFTER_S + HEARTBEAT_S:
+                continue  # the owners' heartbeats may have failed too: give them time
+            cutoff = time.time() - ABANDONED_AFTER_S
+            try:
                 async with self._db.system_session() as session:
                     await session.execute(
                         update(Run)
@@ -243,3 +275,5 @@ class RunExecutor:
                             updated_at=time.time(),
                         )
                     )
+            except DatabaseUnavailable:
+                self._db_failed_at = time.monotonic()
