@@ -111,7 +111,8 @@ def test_error_fault_fires_and_resolves_the_page_alert(
     assert all(f.fired_at >= driver.on_at - 1.0 for f in record.firings)
 
     report = json.loads((run_dir / "report.json").read_text())
-    assert report["alerts"]["firings"][0]["rule"] == "page-1h"
+    # both pages may fire in one evaluation on a loaded machine: the order is not the point
+    assert "page-1h" in {f["rule"] for f in report["alerts"]["firings"]}
     html = (run_dir / "report.html").read_text()
     assert 'id="alerts"' in html and "page-1h" in html and "did not fire" not in html.split(
         "page-1h")[1].split("</tr>")[0]

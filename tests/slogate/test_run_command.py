@@ -247,7 +247,7 @@ def test_a_catalog_scenario_runs_by_name(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.chdir(tmp_path)
     assert load_scenario("soak").path == CATALOG_DIR / "soak.yaml"
-    (tmp_path / "soak").write_text("name: mine\ntarget: http://127.0.0.1:9\n"
+    (tmp_path / "soak").write_text("name: mine\ntarget: http://127.0.0.1:9\nload: {users: 1}\n"
                                    "http: [{name: h, path: /}]\nduration: 5\n")
     assert load_scenario("soak").path == Path("soak")  # a local file wins
     with pytest.raises(ConfigError, match="no such scenario file"):

@@ -103,12 +103,15 @@ limits: {{max_duration: 120s}}
         assert h["versions"]["slogate"] == info["distributed"]["master"]["versions"]["slogate"]
 
     # one part per worker host, each exactly its processes' rows (plus the runner's own
-    # read-back part: 'check' samples written after the load)
+    # parts on the master: its health prober's 'health' samples during the load, and the
+    # read-back's 'check' samples after it)
     parts = {p.name for p in (out / "samples").glob("part-*.parquet")}
     host_parts = {f"part-{h['part']}.parquet" for h in hosts}
-    assert host_parts <= parts and len(parts - host_parts) <= 1
+    assert host_parts <= parts and len(parts - host_parts) <= 2
+    own = set()
     for extra in parts - host_parts:
-        assert set(pq.read_table(out / "samples" / extra).column("kind").to_pylist()) == {"check"}
+        own |= set(pq.read_table(out / "samples" / extra).column("kind").to_pylist())
+    assert own <= {"check", "health"} and "health" in own
     for h in hosts:
         table = pq.read_table(out / "samples" / f"part-{h['part']}.parquet")
         assert table.num_rows == h["rows"] > 0

@@ -3,10 +3,8 @@ at most 10 min (CI: 3 min), 1,000+ sessions at every tier's quota, a 3x spike th
 overlaps, a provider 429 storm, a kill, a database outage, and (full run only) a quiet tail
 of >= 5 min after the last fault for the memory slope.
 
-The ``faults:`` timeline and the production-like ``embedded:`` options (``database``,
-``redis``) come from branch ``faults``. Until it is merged, the fault-free rest of each file
-is validated by the real loader and the timeline is checked from the YAML itself; after the
-merge the whole file must load with :func:`load_scenario` (the first test stops skipping).
+Each file must load whole with :func:`load_scenario`; the timeline's promises are checked
+from the YAML itself as well, so a change to the loader cannot hide a broken file.
 """
 
 from __future__ import annotations
@@ -17,15 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from scenarios.spec import CATALOG_DIR, load_scenario, parse_duration, parse_scenario
-from scenarios.spec.models import Scenario
+from scenarios.spec import CATALOG_DIR, load_scenario, parse_duration
 from slo.claims.facts import _spike_window
 from slo.claims.judge import LEAK_MIN_S
 from slo.resources import SETTLE_S
 from slo.spec.load import load_slo
 
 FILES = {"readiness": 600.0, "readiness-ci": 180.0}
-HAS_FAULTS = "faults" in Scenario.model_fields
 
 
 def _raw(name: str) -> dict[str, Any]:
@@ -34,23 +30,14 @@ def _raw(name: str) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.skipif(not HAS_FAULTS, reason="needs the faults: timeline (branch faults)")
-@pytest.mark.parametrize("name", FILES)
-def test_loads_whole_with_faults(name: str) -> None:
-    loaded = load_scenario(name)  # by catalog name, as `slogate run readiness` does
-    assert loaded.scenario.name == name
-    assert len(loaded.scenario.faults) == 3  # type: ignore[attr-defined]
-
-
 @pytest.mark.parametrize(("name", "limit_s"), FILES.items())
-def test_everything_but_the_faults_loads_and_fits(name: str, limit_s: float) -> None:
-    raw = _raw(name)
-    raw.pop("faults")
-    raw["embedded"] = {"workers": raw["embedded"]["workers"]}
-    loaded = parse_scenario(yaml.safe_dump(raw), base_dir=CATALOG_DIR)
+def test_loads_whole_and_fits(name: str, limit_s: float) -> None:
+    loaded = load_scenario(name)  # by catalog name, as `slogate run readiness` does
     s = loaded.scenario
+    assert s.name == name
+    assert len(s.faults) == 3
     assert s.total_duration() <= limit_s
-    assert s.embedded.workers == 2
+    assert s.embedded.workers == 2 and s.embedded.database == "owned-postgres"
     assert s.websocket is not None and s.tenants is not None
     sessions = sum(n * s.tenants.counts()[t] for t, n in s.websocket.sessions_per_tenant.items())
     assert sessions >= 1000

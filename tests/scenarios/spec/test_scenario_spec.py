@@ -20,7 +20,6 @@ from scenarios.spec import (
     parse_duration,
     parse_scenario,
 )
-from scenarios.spec.models import Scenario
 from slogate.errors import ConfigError, UsageError
 
 GENERIC = """\
@@ -265,9 +264,6 @@ def test_duration_with_stages_fits_them() -> None:
 
 @pytest.mark.parametrize("path", catalog_files(), ids=lambda p: p.name)
 def test_every_catalog_scenario_loads(path: Path) -> None:
-    if "faults" not in Scenario.model_fields and "\nfaults:" in path.read_text():
-        pytest.skip("needs the faults: timeline (branch faults); tests/scenarios/spec/"
-                    "test_readiness_catalog.py checks the rest of it")
     s = load_scenario(path).scenario
     assert s.total_duration() > 0
     assert s.has_http_load() or s.websocket is not None
