@@ -63,6 +63,9 @@ def load_measurements(
     objectives = list(objectives)
     info = info if info is not None else read_run_info(run_dir)
     columns = columns_needed(objectives)
+    faults = faults_of(info)
+    if faults and "name" not in columns:
+        columns.append("name")  # the health probe's ``recovery: <fault>`` samples, by name
     strings = [c for c in columns if c in CATEGORICAL]
     table = read_samples(run_dir, columns=columns, read_dictionary=strings)
     samples = SampleColumns.from_arrow(table)
@@ -81,7 +84,7 @@ def load_measurements(
     )
     return Measurements(
         facts, samples, _timeseries(read_timeseries(run_dir)), server, _cross_check(server),
-        faults=faults_of(info),
+        faults=faults,
     )
 
 

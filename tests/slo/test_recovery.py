@@ -284,3 +284,22 @@ def test_corrected_latency_objective_recovers_on_corrected_latency() -> None:
     raw = sli_recovery(window_tests(_objectives(P95), m), T0 + 12.0, T0 + 30.0, 5.0)
     assert raw == 0.0
     assert got == pytest.approx(3.3, abs=1e-6)
+
+
+def test_health_recovery_is_read_when_no_objective_selects_by_name(
+        make_run: Callable[..., Path], tmp_path: Path) -> None:
+    """The readiness SLO selects by kind only; the ``recovery: ...`` samples are found by
+    name all the same (the name column used to be read only when an objective asked)."""
+    slo = tmp_path / "slo.yaml"
+    slo.write_text(AVAIL + "\n")
+    names = ["GET /x"] * N
+    kinds = ["http"] * N
+    names[101], kinds[101] = "recovery: kill", "recovery"
+    latency = np.full(N, 10.0)
+    latency[101] = 3200.0
+    table = samples_table(N, ts=_ts(), name=names, kind=kinds, latency_ms=latency)
+    run = make_run([table], duration_s=30.0, faults=[_fault(10.0, 10.0, "kill", "kill")])
+    evaluate_run(EvaluateRequest(run, slo))
+    (fault,) = json.loads((run / "verdict.json").read_text())["faults"]
+    assert fault["health_recovery_s"] == pytest.approx(3.2)
+    assert fault["recovery_s"] == pytest.approx(3.2)
