@@ -123,6 +123,7 @@ def _group(ws: WebSocketSpec, name: str, tier: str, tenant: str, token: str | No
         prompt_interval_s=ws.prompt_interval,
         prompts_per_session=ws.prompts_per_session,
         jitter=ws.jitter,
+        reconnect_delay_s=ws.reconnect_delay,
     )
     # the message default belongs to the swarm; override it only when the scenario says so
     return group if ws.message is None else replace(group, message=ws.message)

@@ -218,6 +218,7 @@ class WebSocketSpec(_Model):
     shards: int = Field(default=1, ge=1, le=64)
     response_timeout: Duration = Field(default=30.0, gt=0)
     source_addresses: tuple[str, ...] = ()
+    reconnect_delay: Duration | None = None  # None: a dropped session stays down
 
     @field_validator("sessions_per_tenant")
     @classmethod

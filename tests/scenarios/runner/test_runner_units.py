@@ -148,6 +148,17 @@ def test_untenanted_sessions_and_explicit_ws_url() -> None:
     assert swarm is not None
     assert swarm.url == "wss://localhost:9443/echo" and swarm.protocol == "echo"
     assert [(g.tier, g.tenant, g.token, g.sessions) for g in swarm.groups] == [("", "", None, 7)]
+    assert swarm.groups[0].reconnect_delay_s is None  # a dropped session stays down by default
+
+
+def test_reconnect_delay_reaches_every_session_group() -> None:
+    s = parse_scenario(
+        "target: http://127.0.0.1:9000\nduration: 5s\n"
+        "websocket: {sessions: 3, protocol: echo, reconnect_delay: 1500ms}\n"
+    ).scenario
+    swarm = build_swarm_plan(s, s.target, [])
+    assert swarm is not None
+    assert [g.reconnect_delay_s for g in swarm.groups] == [1.5]
     s2 = parse_scenario(
         "target: http://127.0.0.1:1\nduration: 5s\nwebsocket: {sessions: 1, url: 'ws://127.0.0.1:2/x'}\n"
     ).scenario
