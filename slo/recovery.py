@@ -8,6 +8,9 @@ objective                        bad event                       window within t
 ===============================  ==============================  ==============================
 availability ``target: A``       ``ok`` false                    bad <= (1 - A/100) x n
 error_rate ``threshold_percent``  ``ok`` false                    bad <= T/100 x n
+ws_drop_rate                     a ``ws_close`` (events: opens    bad <= T/100 x n
+                                 and closes, so a refused
+                                 reconnect counts)
 latency / ttft ``percentile: p``  latency > threshold (``<``: >=)  n - bad >= ceil(p/100 x n)
                                  (corrected latency when the
                                  objective says ``corrected``)
@@ -15,8 +18,10 @@ latency ``aggregate: max``        latency > threshold              bad = 0
 ===============================  ==============================  ==============================
 
 (the percentile row is exact for the nearest-rank percentile :mod:`slo.sli` uses: the p-th
-percentile is <= T exactly when at least ceil(p n) values are <= T). Other SLIs (drop rate,
-server histograms, resources, avg/min latency) have no per-event meaning and take no part.
+percentile is <= T exactly when at least ceil(p n) values are <= T). Sessions count because a
+killed API process is not back for its clients until they can open sessions again (a quota
+lease of the dead process may refuse them for a while). Other SLIs (server histograms,
+resources, avg/min latency) have no per-event meaning and take no part.
 
 A fault has *recovered* at the first instant ``s >= end`` such that the window ``(s, s + W]``
 (by send time ``ts``) holds at least one event, fits inside the run, and every objective is
@@ -109,9 +114,14 @@ def window_tests(objectives: Sequence[Objective], m: Measurements) -> list[Windo
     cols = m.samples
     out: list[WindowTest] = []
     for o in objectives:
-        if isinstance(o, WsDropRateObjective):
-            continue
         mask = cols.select(o.select)
+        if isinstance(o, WsDropRateObjective):
+            kind = cols.categorical("kind")
+            closed = kind.mask(("ws_close",))
+            mask &= closed | (kind.mask(("ws_connect",)) & cols.ok)
+            out.append(_test(o.name, cols.ts, mask, closed, share=o.allowed_bad_ratio,
+                             allowed=o.allowed_bad_ratio))
+            continue
         if isinstance(o, LatencyObjective):
             if cols.latency_ms is None or o.aggregate in ("avg", "min"):
                 continue

@@ -94,8 +94,9 @@ class Settings(BaseSettings):
     metrics_tenant_label_limit: int = Field(default=20, ge=0)
     ws_idle_timeout_s: float = Field(default=300.0, gt=0)
     # With Redis: a crashed worker's sessions stop counting against quotas after this long
-    # (live ones are refreshed every 2 s, so it must stay well above that).
-    session_ttl_s: float = Field(default=30.0, ge=5)
+    # (live ones are refreshed every 2 s, so it must stay well above that). 15 s leaves seven
+    # refreshes of slack yet lets the clients of a killed process back in a quarter minute.
+    session_ttl_s: float = Field(default=15.0, ge=5)
     faults: str | None = None  # JSON of a FaultConfig applied at start (see faults.py)
     db_pool_size: int = Field(default=20, gt=0)
 

@@ -303,3 +303,27 @@ def test_health_recovery_is_read_when_no_objective_selects_by_name(
     (fault,) = json.loads((run / "verdict.json").read_text())["faults"]
     assert fault["health_recovery_s"] == pytest.approx(3.2)
     assert fault["recovery_s"] == pytest.approx(3.2)
+
+
+def test_sessions_refused_after_a_kill_delay_the_recovery() -> None:
+    """A kill at 10 s drops 25 sessions; their reconnects are refused (opened, then closed at
+    once) every second until 20 s, and succeed at 21 s. HTTP never fails. The drop-rate
+    objective keeps the fault open until the last refusal at 20.01 s: 10.01 s after the kill
+    (W = 5 s), where availability alone would say 0 s."""
+    http_t = list(np.round(np.arange(300) * STEP, 6))
+    rows: list[tuple[float, str, bool]] = [(t, "http", True) for t in http_t]
+    rows += [(1.0, "ws_connect", True)] * 25 + [(10.0, "ws_close", False)] * 25
+    for second in range(11, 21):
+        rows += [(float(second), "ws_connect", True)] * 25
+        rows += [(second + 0.01, "ws_close", False)] * 25
+    rows += [(21.0, "ws_connect", True)] * 25
+    rows.sort(key=lambda r: r[0])
+    table = samples_table(len(rows), ts=T0 + np.array([r[0] for r in rows]),
+                          kind=[r[1] for r in rows], ok=np.array([r[2] for r in rows]))
+    m = Measurements(RunFacts("r", T0, T0 + 30.0), SampleColumns.from_arrow(table),
+                     faults=faults_from_run([_fault(10.0, 10.0, "kill", "kill")]))
+    drops = "objectives: [{name: drops, sli: ws_drop_rate, threshold_percent: 0.5}]"
+    tests = window_tests(_objectives(AVAIL + "\n") + _objectives(drops), m)
+    assert [t.name for t in tests] == ["avail", "drops"]
+    assert sli_recovery(tests[:1], T0 + 10.0, T0 + 30.0, window_s=5.0) == pytest.approx(0.0)
+    assert sli_recovery(tests, T0 + 10.0, T0 + 30.0, window_s=5.0) == pytest.approx(10.01)

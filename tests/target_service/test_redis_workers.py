@@ -43,7 +43,7 @@ __all__ = ["redis_url"]  # the imported fixture is used by name
 
 STARTER_SESSIONS = 4  # small, so the quota is reached with a handful of sessions
 TEAM_RATE, TEAM_BURST = 2.0, 10
-SESSION_TTL_S = 6.0  # a dead worker's sessions expire after this (default 30 s); refreshed every 2 s
+SESSION_TTL_S = 6.0  # a dead worker's sessions expire after this (default 15 s); refreshed every 2 s
 
 QUOTAS = {
     "starter": {"max_sessions": STARTER_SESSIONS, "requests_per_s": 1000, "burst": 2000},
