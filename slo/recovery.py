@@ -29,7 +29,10 @@ within its threshold over it; the recovery time is ``s - end``. Candidate instan
 fault's end and every later send time, so the answer is exact to the sample, not to a bin.
 Example: a fault over 10..13 s with errors sent until 14.2 s and W = 1 s recovers at 14.2 s,
 1.2 s after its end. ``W`` defaults to :data:`RECOVERY_WINDOW_S` (10 s: long enough that one
-lucky second is not "recovered", short next to the 1-minute and 2-5-minute claims).
+lucky second is not "recovered", short next to the 1-minute and 2-5-minute claims). Windows
+stop where the next fault starts: its damage is not this fault's, so a fault followed sooner
+than ``2 W`` is judged with windows of half the gap before the next one (at least
+:data:`MIN_WINDOW_S`, else it is not judged apart: "not recovered").
 
 **Budget per fault**: bad events of each budgeted objective (ratio objectives and latency
 percentiles) sent from the fault's start until it recovered (or the run ended), as a share of
@@ -81,6 +84,8 @@ __all__ = [
 ]
 
 RECOVERY_WINDOW_S: Final = 10.0
+MIN_WINDOW_S: Final = 2.0
+"""A fault followed by the next one sooner than this is not judged apart (not recovered)."""
 _CHUNK: Final = 65_536
 _EPS: Final = 1e-9
 
@@ -225,7 +230,8 @@ def judge_faults(
     tests = window_tests(objectives, m)
     run_end = m.end_ts
     judged_from = m.facts.started_at + m.facts.warmup_s
-    results = [_one(f, tests, m, run_end, judged_from, window_s) for f in faults]
+    results = [_one(f, tests, m, run_end, _horizon(f, faults, run_end), judged_from, window_s)
+               for f in faults]
     phased: list[FaultResult] = []
     previous_end = judged_from
     for i, r in enumerate(results):
@@ -237,11 +243,26 @@ def judge_faults(
     return tuple(phased)
 
 
+def _horizon(f: FaultWindow, faults: Sequence[FaultWindow], run_end: float) -> float:
+    """Where ``f``'s recovery windows must stop: the next fault that starts after ``f`` ended
+    (its damage is not ``f``'s), else the run's end."""
+    if f.end is None:
+        return run_end
+    later = [x.start for x in faults if x.start is not None and x.start > f.end]
+    return min([run_end, *later])
+
+
 def _one(f: FaultWindow, tests: Sequence[WindowTest], m: Measurements, run_end: float,
-         judged_from: float, window_s: float) -> FaultResult:
+         horizon: float, judged_from: float, window_s: float) -> FaultResult:
     health = health_recovery(m.samples, f.name)
     h_ok, h_s = (None, None) if health is None else health
-    sli_s = None if f.end is None else sli_recovery(tests, f.end, run_end, window_s)
+    crowded = False  # the next fault follows too soon to judge this one apart
+    if f.end is not None and horizon < run_end and horizon - f.end < 2 * window_s:
+        # the next fault comes sooner: windows of half the gap, so recovery can still be
+        # found in its first half
+        window_s = min(window_s, (horizon - f.end) / 2)
+        crowded = window_s < MIN_WINDOW_S
+    sli_s = None if f.end is None or crowded else sli_recovery(tests, f.end, horizon, window_s)
     sli_ok = sli_s is not None
     measured = [x for x in (sli_s, h_s) if x is not None]
     recovered = f.end is not None and sli_ok and h_ok is not False
@@ -269,7 +290,8 @@ def _note(f: FaultWindow, tests: Sequence[WindowTest], sli_ok: bool, h_ok: bool 
         return "no sample objective can be judged per window (availability, error rate, latency)"
     why = []
     if not sli_ok:
-        why.append("the objectives were not met over a full window before the run ended")
+        why.append("the objectives were not met over a full window before the run ended "
+                   "or the next fault began")
     if h_ok is False:
         why.append("the health probe never answered again")
     return "; ".join(why)

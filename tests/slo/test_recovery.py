@@ -327,3 +327,16 @@ def test_sessions_refused_after_a_kill_delay_the_recovery() -> None:
     assert [t.name for t in tests] == ["avail", "drops"]
     assert sli_recovery(tests[:1], T0 + 10.0, T0 + 30.0, window_s=5.0) == pytest.approx(0.0)
     assert sli_recovery(tests, T0 + 10.0, T0 + 30.0, window_s=5.0) == pytest.approx(10.01)
+
+
+def test_the_next_fault_bounds_the_recovery_windows() -> None:
+    """A storm over 10..13 s with errors until 14.2 s, then a kill at 18 s whose errors last
+    until 25 s: the storm recovered 1.2 s after its end, judged with 2.5 s windows (half the
+    5 s gap before the kill; W = 4 s), not 12+ s, which windows reaching into the kill's damage say."""
+    ok = _bad_between(10.0, 14.2) & _bad_between(18.0, 25.0)
+    storm, kill = _fault(10.0, 13.0, "storm"), _fault(18.0, 18.0, "kill", "kill")
+    kill["index"] = 1
+    m = _measure(ok=ok, faults=[storm, kill])
+    first, second = judge_faults(_objectives(AVAIL), m, m.faults, evaluate_objective, window_s=4.0)
+    assert first.sli_recovery_s == pytest.approx(1.2, abs=1e-6) and first.window_s == 2.5
+    assert second.sli_recovery_s == pytest.approx(7.0, abs=1e-6) and second.window_s == 4.0
