@@ -8,6 +8,10 @@ changes that a fault-injection harness needs:
   killed worker would be a dead service, not a restart);
 - a dead worker is replaced after :data:`RESTART_DELAY_S` (like a container restart
   policy's back-off; uvicorn restarts at once, which turns a crash loop into a busy loop);
+- a worker that has not yet answered its first ping gets :data:`STARTUP_GRACE_S` before a
+  silent pipe counts as hung: a spawned interpreter on a loaded machine can take longer than
+  the 5 s ping timeout just to import, and uvicorn would kill it and start another, over and
+  over (a restart loop that looked like a 30 s recovery under load);
 - the supervisor writes a small JSON *state file* (worker pids, which of them finished
   start-up, restarts) every tick, so the harness can pick a process to kill and can tell
   when the deployment is whole again (every slot served by a started process).
@@ -25,11 +29,14 @@ from socket import socket
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
-__all__ = ["RESTART_DELAY_S", "TICK_S", "Supervisor", "read_state"]
+__all__ = ["RESTART_DELAY_S", "STARTUP_GRACE_S", "TICK_S", "Supervisor", "read_state"]
 
 RESTART_DELAY_S = 1.0
 """Seconds between noticing a dead worker and starting its replacement."""
 TICK_S = 0.2
+"""How often the supervisor checks its workers (and rewrites the state file)."""
+STARTUP_GRACE_S = 60.0
+"""How long a new worker may stay silent (still importing) before it counts as hung."""
 """How often the supervisor checks its workers (and rewrites the state file)."""
 
 log = logging.getLogger("uvicorn.error")
@@ -52,9 +59,12 @@ class Supervisor(Multiprocess):
         self.restarts = 0
         self._dead_since: dict[int, float] = {}  # slot -> monotonic time its worker was found dead
         self._ready: dict[int, bool] = {}
+        self._silent_until: dict[int, float] = {}  # slot -> end of a new worker's start-up grace
 
     def run(self) -> None:
         self.init_processes()
+        grace_end = time.monotonic() + STARTUP_GRACE_S
+        self._silent_until = dict.fromkeys(range(len(self.processes)), grace_end)
         while not self.should_exit.wait(TICK_S):
             self.handle_signals()
             self.keep_subprocess_alive()
@@ -73,6 +83,10 @@ class Supervisor(Multiprocess):
             started = _health(process, self.config.timeout_worker_healthcheck)
             if started is not None:
                 self._ready[slot] = started
+                self._silent_until.pop(slot, None)  # it answered: from now on, pings count
+                continue
+            if process.process.is_alive() and time.monotonic() < self._silent_until.get(slot, 0.0):
+                self._ready[slot] = False  # still importing on a busy machine, not hung
                 continue
             process.kill()
             process.join()
@@ -94,6 +108,7 @@ class Supervisor(Multiprocess):
         del self._dead_since[slot]
         replacement = Process(self.config, self.sockets)
         replacement.start()
+        self._silent_until[slot] = time.monotonic() + STARTUP_GRACE_S
         self.processes[slot] = replacement
         self.restarts += 1
 
