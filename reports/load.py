@@ -19,9 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from foundation.errors import ConfigError, ReportError, RunIncompleteError
+from foundation.layout import RunInfo, RunLayout, RunStatus
 from reports.aggregate import aggregate
 from reports.model import ReportData, identity_of, worker_hosts_of
-from scenarios.record import RunInfo, RunLayout, RunStatus, read_samples, read_timeseries
+from scenarios.record import read_samples, read_timeseries
 from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
 from slo.capacity import CAPACITY_JSON, CapacityResult, read_capacity
 from slo.claims import (
@@ -37,7 +39,6 @@ from slo.measure import read_run_info
 from slo.samples import Categorical, SampleColumns
 from slo.server import ServerRecord, read_server_record
 from slo.verdict import Verdict, read_verdict
-from slogate.errors import ConfigError, ReportError, RunIncompleteError
 
 __all__ = ["REPORT_COLUMNS", "load_report_data"]
 

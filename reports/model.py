@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from foundation.layout import RunInfo
 from reports.aggregate import Aggregates
-from scenarios.record import RunInfo
 from slo.alert_history import AlertRecord
 from slo.claims import Evidence, Readiness, Risk, TierCapacity
 from slo.measurements import Timeseries

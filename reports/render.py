@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
+from foundation.documents import write_text_atomic
+from foundation.errors import ReportError, UsageError
 from reports.html import render_html
 from reports.json_report import render_json
 from reports.junit import render_junit
 from reports.load import load_report_data
 from reports.markdown import render_markdown
 from reports.model import Audience, ReportData
-from scenarios.record.files import write_text_atomic
-from slogate.errors import ReportError, UsageError
 
 __all__ = ["AUDIENCES", "FILE_NAMES", "FORMATS", "parse_formats", "render_all", "render_data"]
 
@@ -82,8 +82,8 @@ def render_all(
 ) -> dict[str, Path]:
     """Render ``formats`` for the run in ``run_dir``; returns ``{format: path written}``.
 
-    Raises :class:`~slogate.errors.RunIncompleteError` (exit 3) when run.json is missing
-    or a complete run has no verdict.json, :class:`~slogate.errors.UsageError` (exit 2) for
+    Raises :class:`~foundation.errors.RunIncompleteError` (exit 3) when run.json is missing
+    or a complete run has no verdict.json, :class:`~foundation.errors.UsageError` (exit 2) for
     an unknown format or audience.
     """
     names = parse_formats(list(formats))

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from scenarios.record import RunLayout, RunStatus
+from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, ConfigError, RunIncompleteError
+from foundation.layout import RunLayout, RunStatus
 from slo._types import Status
 from slo.abort import abort_from_record
 from slo.crosscheck import cross_check_run
@@ -25,13 +26,6 @@ from slo.measure import load_measurements, read_run_info
 from slo.sources.base import MetricsSource
 from slo.spec.load import SloSpec, load_slo
 from slo.verdict import Verdict, write_verdict
-from slogate.errors import (
-    EXIT_GATE_FAILED,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
-    ConfigError,
-    RunIncompleteError,
-)
 
 __all__ = [
     "CATALOG_DIR",

@@ -15,13 +15,14 @@ import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 
-from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from foundation.errors import RunIncompleteError
+from foundation.layout import RunInfo, RunLayout
+from scenarios.record import read_samples, read_timeseries
 from slo.faults import faults_of
 from slo.measurements import Measurements, RunFacts, Timeseries
 from slo.samples import CATEGORICAL, SampleColumns
 from slo.server import ServerRecord, read_server_record
 from slo.spec.model import LatencyObjective, Objective
-from slogate.errors import RunIncompleteError
 
 __all__ = ["TIME_COLUMNS", "columns_needed", "load_measurements", "read_run_info"]
 

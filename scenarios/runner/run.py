@@ -33,8 +33,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from foundation.errors import UsageError
+from foundation.layout import RunInfo, RunLayout, RunStatus
 from scenarios.isolation.probe import finish_probe, make_probe
-from scenarios.record import RunInfo, RunLayout, RunStatus, finalize_stream
+from scenarios.record import finalize_stream
 from scenarios.runner import cleanup
 from scenarios.runner.control import check_reachable, provision_tenants
 from scenarios.runner.disk import check_room_to_start, dir_bytes, human_bytes
@@ -50,7 +52,6 @@ from scenarios.runner.resolved import resolved_scenario
 from scenarios.runner.safety import allowed_networks, check_target_allowed
 from scenarios.runner.target import TargetSession, given_tenants, open_target
 from scenarios.spec import LoadedScenario
-from slogate.errors import UsageError
 
 __all__ = ["run_scenario"]
 

@@ -2,7 +2,7 @@
 
 Only run records that finished are compared: an aborted, failed or still-``running``
 record measured something other than the release (a crash, a Ctrl-C, a full disk), so it
-raises :class:`~slogate.errors.RunIncompleteError` (exit 3), as does a record without
+raises :class:`~foundation.errors.RunIncompleteError` (exit 3), as does a record without
 ``run.json`` or without samples in its judged window.
 
 The judged window starts at the load's start plus the run's warm-up, and the load's start
@@ -21,7 +21,9 @@ from typing import Final
 
 import numpy as np
 
-from scenarios.record import RunLayout, RunStatus, read_samples
+from foundation.errors import ConfigError, RunIncompleteError
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples
 from slo.compare.inputs import RunData
 from slo.compare.model import RunSummary
 from slo.compare.operations import objective_operations, split_operations
@@ -30,7 +32,6 @@ from slo.samples import SampleColumns
 from slo.spec import load_slo
 from slo.spec.model import Objective
 from slo.verdict import Verdict, read_verdict
-from slogate.errors import ConfigError, RunIncompleteError
 
 __all__ = ["COLUMNS", "load_run", "slo_objectives"]
 

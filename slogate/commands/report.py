@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from slogate.errors import EXIT_OK, RunIncompleteError
+from foundation.errors import EXIT_OK, RunIncompleteError
 
 __all__ = ["add_parser", "run"]
 

@@ -28,7 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus
+from foundation.layout import RunInfo, RunLayout, RunStatus
+from scenarios.record import SAMPLE_SCHEMA
 from slo._types import Status
 from slo.budget import RunBudget
 from slo.fault_results import FaultBudget, FaultResult, PhaseObjective, PhaseResult

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
+from foundation.layout import RunLayout
 from reports.render import render_all
-from scenarios.record import RunLayout
 from slo.alert_history import (
     ALERTS_JSON,
     AlertRecord,
@@ -21,7 +22,6 @@ from slo.alert_history import (
     read_alert_record,
     write_alert_record,
 )
-from slogate.errors import ConfigError
 from tests.reports.browser import Browser, chromium_path
 
 Record = Callable[[str], Path]

@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from foundation.errors import RunIncompleteError
+from foundation.layout import RunLayout
 from reports.load import load_report_data
 from reports.markdown import LIMIT, render_markdown
 from reports.render import render_all
-from scenarios.record import SAMPLE_SCHEMA, RunLayout, read_samples
-from slogate.errors import RunIncompleteError
+from scenarios.record import SAMPLE_SCHEMA, read_samples
 
 Record = Callable[[str], Path]
 

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scenarios.record import RunLayout, RunStatus, SampleWriter
+from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, ConfigError, RunIncompleteError
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import SampleWriter
 from slo import EvaluateRequest, Status, evaluate_run, read_verdict
 from slo.evaluate_run import DEFAULT_SLO
 from slo.verdict import verdict_from_dict, verdict_to_dict
-from slogate.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, ConfigError, RunIncompleteError
 from tests.slo.conftest import T0, samples_table
 
 ISSUE_SLO = """\

@@ -19,7 +19,8 @@ import httpx
 import numpy as np
 import pytest
 
-from scenarios.record import RunLayout, RunStatus, read_samples
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario

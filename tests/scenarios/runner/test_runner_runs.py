@@ -17,11 +17,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scenarios.record import RunLayout, RunStatus, read_samples, read_timeseries
+from foundation.errors import TargetError
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples, read_timeseries
 from scenarios.runner import RunProgress, RunRequest, run_scenario
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario
-from slogate.errors import TargetError
 
 pytestmark = pytest.mark.slow
 

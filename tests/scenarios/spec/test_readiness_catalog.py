@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scenarios.spec import CATALOG_DIR, load_scenario, parse_duration, parse_scenario
+from foundation.durations import parse_duration
+from scenarios.spec import CATALOG_DIR, load_scenario, parse_scenario
 from scenarios.spec.models import Scenario
 from slo.claims.facts import _spike_window
 from slo.claims.judge import LEAK_MIN_S

@@ -247,7 +247,7 @@ def test_claim4_reads_cpu_from_timeseries_when_no_objective_measures_it(tmp_path
 
     import pyarrow.parquet as pq
 
-    from scenarios.record import RunLayout
+    from foundation.layout import RunLayout
     from slo.claims.gather import gather_evidence
     from slo.verdict import read_verdict, write_verdict
     from tests.reports.builders import build_run
