@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "target": "run the reference multi-tenant AI-orchestration service",
     "evaluate": "judge a run record against an SLO file (verdict.json)",
     "report": "render reports (HTML, Markdown, JSON, JUnit) from a run record",
+    "readiness": "a judged run's GO / NO-GO as an exit code (readiness.json), without rendering",
     "compare": "compare a candidate run with a baseline: did this release regress?",
     "alerts": "Prometheus burn-rate alerting rules (and their promtool test) from an SLO file",
     "worker": "join a distributed run as a load-generating host (slogate run --expect-workers)",

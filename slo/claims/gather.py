@@ -19,7 +19,9 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 
-from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from foundation.errors import ConfigError
+from foundation.layout import RunInfo, RunLayout
+from scenarios.record import read_samples, read_timeseries
 from slo.capacity.result import CapacityResult
 from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
 from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
@@ -31,7 +33,6 @@ from slo.server import ServerRecord, read_server_record
 from slo.spec.load import load_slo
 from slo.spec.model import LatencyObjective, Objective, ServerLatencyObjective
 from slo.verdict import Verdict, read_verdict
-from slogate.errors import ConfigError
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -155,8 +156,9 @@ def build_evidence(
     )
 
 
-def gather_evidence(run_dir: Path) -> Evidence:
-    """Read a run directory and build its evidence (verdict optional)."""
+def gather_evidence(run_dir: Path, capacity: tuple[CapacityResult, ...] = ()) -> Evidence:
+    """Read a run directory and build its evidence (verdict optional); ``capacity`` are the
+    capacity results that judge claim 5."""
     layout = RunLayout(run_dir)
     info = layout.read_info()
     verdict = read_verdict(layout.verdict_json) if layout.verdict_json.exists() else None
@@ -165,4 +167,5 @@ def gather_evidence(run_dir: Path) -> Evidence:
     return build_evidence(
         info, verdict, scopes=load_scopes(run_dir, verdict, info), samples=samples,
         timeseries=timeseries_from_table(read_timeseries(run_dir)), server=server,
+        capacity=capacity,
     )
