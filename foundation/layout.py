@@ -12,11 +12,11 @@ import enum
 from pathlib import Path
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from foundation.documents import write_text_atomic
 
-__all__ = ["RUN_SCHEMA_VERSION", "RunInfo", "RunLayout", "RunStatus"]
+__all__ = ["RUN_SCHEMA_VERSION", "FaultRecord", "RunInfo", "RunLayout", "RunStatus", "StoppedEarly"]
 
 RUN_SCHEMA_VERSION: Final = 1
 
@@ -30,8 +30,49 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class StoppedEarly(BaseModel):
+    """run.json ``stopped_early``: when and why ``abort_on`` stopped the load."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    at: float | None = None  # epoch seconds
+    reason: str = ""
+
+
+class FaultRecord(BaseModel):
+    """One entry of run.json ``faults``: a scenario fault as it happened (docs/scenarios.md).
+
+    ``started_at``/``ended_at`` are when it took effect and was undone (epoch s; None: never);
+    ``planned_at``/``planned_for`` are seconds from the load start, as the scenario planned.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    index: int | None = None
+    name: str = ""
+    action: str = ""
+    status: str = ""
+    started_at: float | None = None
+    ended_at: float | None = None
+    planned_at: float | None = None
+    planned_for: float | None = None
+    spec: dict[str, Any] = Field(default_factory=dict)
+    error: str = ""
+
+
+_OMITTED_WHEN_EMPTY = ("load_started_at", "stopped_early", "faults", "isolation_probe",
+                       "distributed", "provisioning", "approximate", "approximate_reason")
+"""Facts only some runs have: left out of run.json unless set, as before they were typed."""
+
+
 class RunInfo(BaseModel):
-    """``run.json``: the identity and outcome of one run.
+    """``run.json``: the identity and outcome of one run -- immutable and validated (pyperf's
+    ``Run`` is the model): a changed run is a new ``RunInfo`` (``model_copy(update=...)`` for
+    plain fields, :meth:`with_facts` for anything that needs validating).
+
+    The facts the runner adds as the run goes are typed fields (``faults``, ``load_started_at``,
+    ``stopped_early``, ``isolation_probe``, ``distributed``, ``provisioning``); anything else it
+    adds (``read_back``, ``samples`` ...) is kept as an extra.
 
     Example::
 
@@ -40,7 +81,7 @@ class RunInfo(BaseModel):
         RunLayout(run_dir).write_info(info)
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     schema_version: int = RUN_SCHEMA_VERSION
     run_id: str
@@ -60,6 +101,26 @@ class RunInfo(BaseModel):
     workers: int = 0
     disk_bytes: int | None = None
     schedule_slips: int = 0  # open model: sends the generator could not make on time
+    load_started_at: float | None = None  # epoch s, when the first worker reported load
+    stopped_early: StoppedEarly | None = None  # abort_on stopped the load
+    faults: tuple[FaultRecord, ...] | None = None  # the fault timeline as it happened
+    isolation_probe: dict[str, Any] | None = None  # scenarios/isolation: the probe's outcome
+    distributed: dict[str, Any] | None = None  # worker hosts, clock offsets, rows received
+    provisioning: dict[str, Any] | None = None  # tenants provisioned and how long it took
+    approximate: bool = False  # imported from a source that rounds (slo/importers)
+    approximate_reason: str = ""
+
+    def with_facts(self, **facts: Any) -> RunInfo:
+        """A copy with ``facts`` set (validated, typed fields parsed)."""
+        return RunInfo.model_validate({**self.model_dump(), **facts})
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in _OMITTED_WHEN_EMPTY:
+            if key not in self.model_fields_set:
+                data.pop(key, None)
+        return data
 
 
 class RunLayout:

@@ -90,7 +90,7 @@ class WorkerHost:
 
 def worker_hosts_of(info: RunInfo) -> tuple[WorkerHost, ...]:
     """The ``distributed.worker_hosts`` of run.json (empty for a run on one machine)."""
-    data = getattr(info, "distributed", None)
+    data = info.distributed
     hosts = data.get("worker_hosts", []) if isinstance(data, dict) else []
     out = []
     for h in hosts:

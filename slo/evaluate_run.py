@@ -23,7 +23,6 @@ from slo.abort import abort_from_record
 from slo.claims.record import ReadinessRecord, write_run_readiness
 from slo.crosscheck import cross_check_run
 from slo.evaluate import evaluate
-from slo.faults import run_field
 from slo.measure import load_measurements, read_run_info
 from slo.sources.base import MetricsSource
 from slo.spec.load import SloSpec, load_slo
@@ -109,8 +108,7 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
     slo_path = resolve_slo_path(request.run_dir, request.slo_path, info.slo_path,
                                 request.default_slo)
     spec = load_slo(slo_path)
-    stopped = run_field(info, "stopped_early")
-    abort = abort_from_record(stopped)
+    abort = abort_from_record(info.stopped_early)
     # A run stopped by abort_on was stopped by a judgement: it is judged without the flag.
     if info.status is not RunStatus.COMPLETE and not request.allow_incomplete and abort is None:
         why = f" ({info.reason})" if info.reason else ""

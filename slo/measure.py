@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
@@ -73,15 +73,14 @@ def load_measurements(
     del table  # numpy copies made; let Arrow buffers go before evaluating
     layout = RunLayout(run_dir)
     server = read_server_record(layout.server_json) if layout.server_json.exists() else None
-    extra: dict[str, Any] = info.model_extra or {}
     facts = RunFacts(
         run_id=info.run_id,
         started_at=timeline.load_start,
         ended_at=info.ended_at,
         warmup_s=info.warmup_s,
         status=str(info.status),
-        approximate=bool(extra.get("approximate", False)),
-        approximate_reason=str(extra.get("approximate_reason", "")),
+        approximate=info.approximate,
+        approximate_reason=info.approximate_reason,
     )
     return Measurements(
         facts, samples, _timeseries(read_timeseries(run_dir)), server, _cross_check(server),

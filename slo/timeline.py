@@ -72,7 +72,6 @@ def run_timeline(info: RunInfo, first: float | None) -> RunTimeline:
     if first is not None:
         load_start = max(info.started_at, first)
     else:
-        stamped = (info.model_extra or {}).get("load_started_at")
-        load_start = float(stamped) if isinstance(stamped, int | float) else info.started_at
+        load_start = info.load_started_at if info.load_started_at is not None else info.started_at
     return RunTimeline(started_at=info.started_at, load_start=load_start, ended_at=info.ended_at,
                        warmup_s=info.warmup_s, faults=faults_of(info))

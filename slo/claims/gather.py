@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
@@ -51,9 +51,7 @@ CLAIM_COLUMNS: Final = ["ts", "intended_ts", "latency_ms", "kind", "name", "tier
 def run_context(info: RunInfo, timeline: RunTimeline | None = None) -> RunContext:
     """run.json facts, including the runner's extras (provisioning timings); the load start is
     ``timeline``'s (:mod:`slo.timeline`, the same as the verdict's), else the samples-free one."""
-    extra: Mapping[str, Any] = info.model_extra or {}
-    prov = extra.get("provisioning") if isinstance(extra.get("provisioning"), dict) else {}
-    assert isinstance(prov, dict)
+    prov = info.provisioning or {}
     timeline = timeline if timeline is not None else run_timeline(info, None)
     cpu = info.host.get("cpu_count")
     prov_max = prov.get("per_tenant_max_s")

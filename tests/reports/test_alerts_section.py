@@ -49,7 +49,8 @@ def test_firings_from_a_prometheus_range_result() -> None:
 
 def _with_alerts(record: Record, tmp_path: Path) -> Path:
     run = shutil.copytree(record("mixed"), tmp_path / "run")
-    start = RunLayout(run).read_info().model_extra["load_started_at"]
+    start = RunLayout(run).read_info().load_started_at
+    assert start is not None
     rules = [RuleInfo(alert="SLOBurnRate_avail", slo="http-availability", rule=r, severity=s,
                       long_window_s=lw, short_window_s=sw, threshold=t)
              for r, s, lw, sw, t in (("page-1h", "page", 110, 9.2, 14.4),

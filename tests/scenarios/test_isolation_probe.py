@@ -132,7 +132,7 @@ def test_probe_during_a_real_run_is_refused_on_every_route(tmp_path: Path) -> No
     request = RunRequest(parse_scenario(REFERENCE), out_dir=tmp_path / "run", isolation_probe=True)
     outcome = run_scenario(request)
     assert outcome.status is RunStatus.COMPLETE, outcome.reason
-    summary = (RunLayout(outcome.run_dir).read_info().model_extra or {})["isolation_probe"]
+    summary = RunLayout(outcome.run_dir).read_info().isolation_probe or {}
     assert len(summary["victims"]) == 2
     for victim in summary["victims"]:
         assert victim["runs"] >= 1 and victim["agents"] >= 1 and victim["tokens"] == 2

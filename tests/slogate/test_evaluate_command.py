@@ -179,9 +179,9 @@ def test_faults_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     run = _run(tmp_path)
     layout = RunLayout(run)
     info = layout.read_info()
-    info.faults = [{"index": 0, "name": "kill #1", "action": "kill",  # type: ignore[attr-defined]
-                    "started_at": info.started_at + 5, "ended_at": info.started_at + 5,
-                    "status": "done"}]
+    info = info.with_facts(faults=[{"index": 0, "name": "kill #1", "action": "kill",
+                                    "started_at": info.started_at + 5,
+                                    "ended_at": info.started_at + 5, "status": "done"}])
     layout.write_info(info)
     main(["evaluate", str(run), "--slo", str(_slo(tmp_path))])
     out = capsys.readouterr().out

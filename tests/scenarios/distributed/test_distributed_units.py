@@ -231,9 +231,9 @@ def test_distributed_settings(tmp_path: Path) -> None:
 def test_report_rows_from_run_json() -> None:
     info = RunInfo(run_id="r", target_url="http://x", started_at=0.0)
     assert worker_hosts_of(info) == ()
-    info.distributed = {"worker_hosts": [  # type: ignore[attr-defined]
+    info = info.with_facts(distributed={"worker_hosts": [
         {"address": "10.0.0.3", "hostname": "w1", "workers": [0, 1], "status": "done",
-         "clock_offset_s": 5.0012, "clock_rtt_s": 0.0004, "rows": 10}]}
+         "clock_offset_s": 5.0012, "clock_rtt_s": 0.0004, "rows": 10}]})
     (row,) = worker_hosts_of(info)
     assert (row.address, row.workers, row.rows) == ("10.0.0.3", "0-1", 10)
     assert row.clock_offset_ms == pytest.approx(5001.2)
