@@ -23,9 +23,10 @@ from pathlib import Path
 
 from _common import append_section, machine  # benchmarks/ is on sys.path when run as a script
 
+from foundation.durations import parse_duration
 from scenarios.capacity import HoldPolicy, event_rate, scenario_at_level
 from scenarios.runner import RunRequest, run_scenario
-from scenarios.spec import CATALOG_DIR, load_scenario, parse_duration
+from scenarios.spec import CATALOG_DIR, load_scenario
 from slo.capacity import CapacityResult
 from slogate.capacity import CapacityRequest, run_capacity
 

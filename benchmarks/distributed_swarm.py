@@ -199,8 +199,9 @@ def shipping_part(n: int, chunk: int) -> tuple[float, float, float, float]:
     import msgpack
     import pyarrow as pa
 
+    from foundation.layout import RunLayout
     from scenarios.distributed.chunks import HostSink, StreamTailer, decode_chunk, encode_chunk
-    from scenarios.record import RunLayout, SampleWriter
+    from scenarios.record import SampleWriter
 
     pa.array([0.0], type=pa.float64())  # pyarrow's lazy pandas import: not a per-sample cost
     with tempfile.TemporaryDirectory(prefix="sgt-ship-") as tmpdir:

@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from _common import write_parts  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
-from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus  # noqa: E402
+from foundation.layout import RunInfo, RunLayout, RunStatus  # noqa: E402
+from scenarios.record import SAMPLE_SCHEMA  # noqa: E402
 
 T0 = 1_764_000_000.0
 DURATION = 600.0

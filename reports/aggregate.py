@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slo.samples import Categorical, SampleColumns
-from slo.sli import FloatArray, nearest_rank
+from slo.sli import FloatArray, corrected_latency_ms, nearest_rank
 
 __all__ = [
     "DIST_PCTS",
@@ -154,7 +154,8 @@ def aggregate(
     # sorts, gathers and ufuncs release the GIL, so on two cores they overlap.
     with ThreadPoolExecutor(max_workers=1) as pool:
         series = pool.submit(_series, cols, raw, failed, t0)
-        corrected = raw if cols.intended_ts is None else _corrected(cols, raw)
+        corrected = (raw if cols.intended_ts is None
+                     else corrected_latency_ms(raw, cols.ts, cols.intended_ts))
         routes, tiers, dists = _tables(cols, raw, corrected, failed, span)
         failures = _failures(cols, errors, failed, t0)
         return Aggregates(
@@ -169,19 +170,6 @@ def aggregate(
             bucket_s=_bucket(cols, t0),
             series=series.result(),
         )
-
-
-def _corrected(cols: SampleColumns, raw: FloatArray) -> FloatArray:
-    """``latency_ms + max(ts - intended_ts, 0) x 1000`` (as :func:`slo.sli.corrected_latency_ms`),
-    computed in place in one buffer; the raw array itself when nothing was sent late."""
-    assert cols.intended_ts is not None
-    delay = np.subtract(cols.ts, cols.intended_ts)
-    np.maximum(delay, 0.0, out=delay)
-    if not delay.any():
-        return raw
-    delay *= 1000.0
-    delay += raw
-    return delay
 
 
 def _combine(a: npt.NDArray[np.int32], b: npt.NDArray[np.int32], nb: int) -> tuple[IntArray, IntArray]:

@@ -9,35 +9,36 @@ Policy for a missing ``verdict.json``:
 - the run was ``aborted`` / ``failed`` / left ``running``: render anyway, saying plainly
   that it was not judged -- that report is how a reader learns what happened.
 
+Readiness (claims, score, GO / NO-GO, risks, capacity) is judged by ``slo`` and read here
+from ``readiness.json`` (:mod:`slo.claims.record`), or handed in already judged (``slogate
+report --capacity``); a run without one is refused, naming ``slogate readiness RUN_DIR``.
+
 The samples are read once, with the four string columns dictionary-encoded, and shared by
-the claims' evidence and the SRE tables.
+the evidence the SRE detail shows and its tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from foundation.errors import ConfigError, ReportError, RunIncompleteError
+from foundation.layout import RunInfo, RunLayout, RunStatus
 from reports.aggregate import aggregate
 from reports.model import ReportData, identity_of, worker_hosts_of
-from scenarios.record import RunInfo, RunLayout, RunStatus, read_samples, read_timeseries
+from scenarios.record import read_samples, read_timeseries
 from slo.alert_history import ALERTS_JSON, AlertRecord, read_alert_record
-from slo.capacity import CAPACITY_JSON, CapacityResult, read_capacity
 from slo.claims import (
+    ReadinessRecord,
     build_evidence,
-    find_risks,
-    judge_claims,
     load_scopes,
-    readiness,
-    tier_capacity,
+    read_readiness,
     timeseries_from_table,
 )
 from slo.measure import read_run_info
 from slo.samples import Categorical, SampleColumns
 from slo.server import ServerRecord, read_server_record
 from slo.verdict import Verdict, read_verdict
-from slogate.errors import ConfigError, ReportError, RunIncompleteError
 
 __all__ = ["REPORT_COLUMNS", "load_report_data"]
 
@@ -47,13 +48,13 @@ REPORT_COLUMNS: Final = [
 _STRINGS: Final = ["kind", "name", "tier", "error"]
 
 
-def load_report_data(run_dir: Path, capacity: Sequence[Path] = ()) -> ReportData:
-    """Everything the report formats need, from ``run_dir``; ``capacity`` names capacity
-    directories (``slogate capacity --out``) whose results judge claim 5, as does a
-    ``capacity.json`` inside ``run_dir``."""
+def load_report_data(run_dir: Path, judged: ReadinessRecord | None = None) -> ReportData:
+    """Everything the report formats need, from ``run_dir``; ``judged`` replaces the run's
+    ``readiness.json`` (``slo`` judged it with inputs from elsewhere, e.g. capacity searches)."""
     info = read_run_info(run_dir)
     layout = RunLayout(run_dir)
     verdict = _verdict(layout, info)
+    judged = judged if judged is not None else _readiness(layout)
     table = read_samples(run_dir, columns=REPORT_COLUMNS, read_dictionary=_STRINGS)
     cols = SampleColumns.from_arrow(table)
     errors = Categorical.from_arrow(table.column("error"))
@@ -62,15 +63,14 @@ def load_report_data(run_dir: Path, capacity: Sequence[Path] = ()) -> ReportData
     server = _server(layout)
     evidence = build_evidence(
         info, verdict, scopes=load_scopes(run_dir, verdict, info), samples=cols,
-        timeseries=timeseries, server=server, capacity=_capacity(run_dir, capacity),
+        timeseries=timeseries, server=server,
     )
-    claims = judge_claims(evidence)
     run = evidence.run
     return ReportData(
         identity=identity_of(info, verdict),
-        readiness=readiness(evidence, claims),
-        risks=find_risks(evidence, claims),
-        capacity=tier_capacity(evidence),
+        readiness=judged.readiness,
+        risks=judged.risks,
+        capacity=judged.capacity,
         evidence=evidence,
         aggregates=aggregate(cols, errors, t0=run.load_start, span_s=run.load_s),
         timeseries=timeseries,
@@ -105,6 +105,18 @@ def _verdict(layout: RunLayout, info: RunInfo) -> Verdict | None:
         raise ReportError(f"{exc}; re-run 'slogate evaluate {layout.root}'") from exc
 
 
+def _readiness(layout: RunLayout) -> ReadinessRecord:
+    if not layout.readiness_json.exists():
+        raise RunIncompleteError(
+            f"{layout.readiness_json} does not exist: the run's readiness was never judged; run "
+            f"'slogate readiness {layout.root}' first, then 'slogate report' again"
+        )
+    try:
+        return read_readiness(layout.readiness_json)
+    except ConfigError as exc:
+        raise ReportError(f"{exc}; re-run 'slogate readiness {layout.root}'") from exc
+
+
 def _server(layout: RunLayout) -> ServerRecord | None:
     if not layout.server_json.exists():
         return None
@@ -131,7 +143,3 @@ def _notes(info: RunInfo, verdict: Verdict | None, n_samples: int) -> tuple[str,
         notes.append("The run recorded no samples.")
     return tuple(notes)
 
-
-def _capacity(run_dir: Path, given: Sequence[Path]) -> tuple[CapacityResult, ...]:
-    paths = [*given, *([run_dir] if (run_dir / CAPACITY_JSON).is_file() else [])]
-    return tuple(read_capacity(p) for p in paths)

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from foundation.layout import RunInfo
 from reports.aggregate import Aggregates
-from scenarios.record import RunInfo
 from slo.alert_history import AlertRecord
 from slo.claims import Evidence, Readiness, Risk, TierCapacity
 from slo.measurements import Timeseries
@@ -90,7 +90,7 @@ class WorkerHost:
 
 def worker_hosts_of(info: RunInfo) -> tuple[WorkerHost, ...]:
     """The ``distributed.worker_hosts`` of run.json (empty for a run on one machine)."""
-    data = getattr(info, "distributed", None)
+    data = info.distributed
     hosts = data.get("worker_hosts", []) if isinstance(data, dict) else []
     out = []
     for h in hosts:

@@ -1,8 +1,9 @@
 """``render_all``: write every report format of a run into its directory (or ``out``).
 
-The one function ``slogate report`` and ``slogate run`` call. It reads the saved run record
-and verdict once (:func:`reports.load.load_report_data`) and hands the same
-:class:`~reports.model.ReportData` to each renderer, so the formats cannot disagree.
+The one function ``slogate report`` and ``slogate run`` call. It reads the saved run record,
+verdict and readiness (``readiness.json``, judged by ``slo``) once
+(:func:`reports.load.load_report_data`) and hands the same :class:`~reports.model.ReportData`
+to each renderer, so the formats cannot disagree.
 
 Example::
 
@@ -12,18 +13,19 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
+from foundation.documents import write_text_atomic
+from foundation.errors import ReportError, UsageError
 from reports.html import render_html
 from reports.json_report import render_json
 from reports.junit import render_junit
 from reports.load import load_report_data
 from reports.markdown import render_markdown
 from reports.model import Audience, ReportData
-from scenarios.record.files import write_text_atomic
-from slogate.errors import ReportError, UsageError
+from slo.claims import ReadinessRecord
 
 __all__ = ["AUDIENCES", "FILE_NAMES", "FORMATS", "parse_formats", "render_all", "render_data"]
 
@@ -78,14 +80,15 @@ def render_all(
     formats: Iterable[str] = FORMATS,
     audience: Audience = "sre",
     out_dir: Path | None = None,
-    capacity: Sequence[Path] = (),
+    judged: ReadinessRecord | None = None,
 ) -> dict[str, Path]:
     """Render ``formats`` for the run in ``run_dir``; returns ``{format: path written}``.
 
-    Raises :class:`~slogate.errors.RunIncompleteError` (exit 3) when run.json is missing
-    or a complete run has no verdict.json, :class:`~slogate.errors.UsageError` (exit 2) for
-    an unknown format or audience.
+    Raises :class:`~foundation.errors.RunIncompleteError` (exit 3) when run.json is missing,
+    a complete run has no verdict.json, or the run has no readiness.json and no ``judged``
+    readiness is given; :class:`~foundation.errors.UsageError` (exit 2) for an unknown format
+    or audience.
     """
     names = parse_formats(list(formats))
-    data = load_report_data(Path(run_dir), capacity)
+    data = load_report_data(Path(run_dir), judged)
     return render_data(data, names, audience, Path(out_dir) if out_dir else Path(run_dir))

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from foundation.layout import StoppedEarly
 from slo.budget import burn_rate
 from slo.fault_results import AbortResult
 from slo.samples import CATEGORICAL, SampleColumns
@@ -46,10 +47,12 @@ _REASON: Final = re.compile(
 )
 
 
-def abort_from_record(stopped: Any) -> AbortResult | None:
+def abort_from_record(stopped: StoppedEarly | Mapping[str, Any] | None) -> AbortResult | None:
     """run.json's ``stopped_early`` ({at, reason}, written by the runner) -> the verdict's
     :class:`AbortResult`. The reason is the one :meth:`BurnWatch.check` wrote, so its figures
     are read back from it; a reason from elsewhere keeps only the text."""
+    if isinstance(stopped, StoppedEarly):
+        stopped = {"at": stopped.at, "reason": stopped.reason}
     if not isinstance(stopped, Mapping) or not stopped.get("reason"):
         return None
     reason = str(stopped["reason"])

@@ -25,9 +25,9 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from scenarios.record.files import write_text_atomic
+from foundation.documents import write_text_atomic
+from foundation.errors import ConfigError
 from slo.alerts import AlertPlan
-from slogate.errors import ConfigError
 
 __all__ = [
     "ALERTS_JSON",

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenarios.record import RunLayout, read_samples
+from foundation.errors import RunIncompleteError
+from foundation.layout import RunLayout
+from scenarios.record import read_samples
 from slo.measure import read_run_info
 from slo.samples import SampleColumns
 from slo.server import ServerRecord, write_server_record
 from slo.sources.base import MetricsSource, Window
 from slo.sources.reconcile import reconcile
 from slo.spec.model import CrossCheckConfig
-from slogate.errors import RunIncompleteError
 
 __all__ = ["cross_check_run"]
 

@@ -1,4 +1,5 @@
-"""Judge a run directory end to end: pick the SLO file, load, evaluate, write ``verdict.json``.
+"""Judge a run directory end to end: pick the SLO file, load, evaluate, write ``verdict.json``,
+then judge the readiness claims on it and write ``readiness.json``.
 
 This is the one function the CLI (``slogate evaluate``) and ``slogate run`` call. It keeps
 the pure core (:func:`slo.evaluate.evaluate`) free of files.
@@ -15,23 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from scenarios.record import RunLayout, RunStatus
+from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, ConfigError, RunIncompleteError
+from foundation.layout import RunLayout, RunStatus
 from slo._types import Status
 from slo.abort import abort_from_record
+from slo.claims.record import ReadinessRecord, write_run_readiness
 from slo.crosscheck import cross_check_run
 from slo.evaluate import evaluate
-from slo.faults import run_field
 from slo.measure import load_measurements, read_run_info
 from slo.sources.base import MetricsSource
 from slo.spec.load import SloSpec, load_slo
 from slo.verdict import Verdict, write_verdict
-from slogate.errors import (
-    EXIT_GATE_FAILED,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
-    ConfigError,
-    RunIncompleteError,
-)
 
 __all__ = [
     "CATALOG_DIR",
@@ -63,12 +58,15 @@ class EvaluateRequest:
 
 @dataclass(frozen=True, slots=True)
 class EvaluateOutcome:
-    """The verdict, where it was written, which SLO file judged it, and the exit code."""
+    """The verdict, where it was written, which SLO file judged it, and the exit code;
+    ``readiness`` is what was written to ``readiness.json`` (its GO / NO-GO is not the exit
+    code: the gate of ``slogate evaluate`` is the verdict)."""
 
     verdict: Verdict
     verdict_path: Path
     slo_path: Path
     exit_code: int
+    readiness: ReadinessRecord | None = None
 
 
 def exit_code_for(verdict: Verdict) -> int:
@@ -104,13 +102,13 @@ def resolve_slo_path(
 
 
 def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
-    """Load the run and its SLO, judge it, write ``verdict.json`` into the run directory."""
+    """Load the run and its SLO, judge it, write ``verdict.json`` and ``readiness.json`` into
+    the run directory."""
     info = read_run_info(request.run_dir)
     slo_path = resolve_slo_path(request.run_dir, request.slo_path, info.slo_path,
                                 request.default_slo)
     spec = load_slo(slo_path)
-    stopped = run_field(info, "stopped_early")
-    abort = abort_from_record(stopped)
+    abort = abort_from_record(info.stopped_early)
     # A run stopped by abort_on was stopped by a judgement: it is judged without the flag.
     if info.status is not RunStatus.COMPLETE and not request.allow_incomplete and abort is None:
         why = f" ({info.reason})" if info.reason else ""
@@ -125,10 +123,11 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
     verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name,
                        abort=abort)
     path = write_verdict(verdict, RunLayout(request.run_dir).verdict_json)
+    readiness = write_run_readiness(request.run_dir)
     code = exit_code_for(verdict)
     if info.status is not RunStatus.COMPLETE and code == EXIT_OK:
         code = EXIT_INCOMPLETE  # judged on request, but an incomplete run never passes the gate
-    return EvaluateOutcome(verdict, path, slo_path, code)
+    return EvaluateOutcome(verdict, path, slo_path, code, readiness)
 
 
 def _require_samples(spec: SloSpec, n: int, run_dir: Path) -> None:

@@ -13,7 +13,7 @@ latency, errors, provider 429 storm ...) is none of them.
 
 Example::
 
-    faults = faults_from_run(info.model_extra.get("faults"))
+    faults = faults_of(info)
     [(f.name, f.start, f.end) for f in faults]
 """
 
@@ -23,7 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-__all__ = ["DB_WORDS", "FaultWindow", "component_of", "faults_from_run", "faults_of", "run_field"]
+from foundation.layout import FaultRecord, RunInfo
+
+__all__ = ["DB_WORDS", "FaultWindow", "component_of", "faults_from_run", "faults_of"]
 
 DB_WORDS: Final = ("db", "database", "failover", "postgres")
 
@@ -111,23 +113,24 @@ def faults_from_run(raw: Any) -> tuple[FaultWindow, ...]:
     return tuple(sorted(out, key=lambda f: (f.planned_at, f.index)))
 
 
-def run_field(info: Any, name: str) -> Any:
-    """A run.json field whether ``RunInfo`` declares it or keeps it as an extra; pydantic
-    models inside are dumped to plain dicts (the runner may type them later)."""
-    value: Any = getattr(info, name, None)
-    if value is None:
-        extra: dict[str, Any] = getattr(info, "model_extra", None) or {}
-        value = extra.get(name)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return _plain(value)
+def faults_of(info: RunInfo) -> tuple[FaultWindow, ...]:
+    """The fault windows of a ``RunInfo`` (its typed ``faults``), in timeline order."""
+    out = [_window(i, f) for i, f in enumerate(info.faults or ())]
+    return tuple(sorted(out, key=lambda f: (f.planned_at, f.index)))
 
 
-def _plain(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    return dump() if callable(dump) else value
-
-
-def faults_of(info: Any) -> tuple[FaultWindow, ...]:
-    """The fault windows of a ``RunInfo`` (run.json ``faults``)."""
-    return faults_from_run(run_field(info, "faults"))
+def _window(i: int, f: FaultRecord) -> FaultWindow:
+    # read by attribute with defaults: a RunInfo subclass may declare a narrower entry type
+    index = getattr(f, "index", None)
+    return FaultWindow(
+        index=index if isinstance(index, int) else i,
+        name=getattr(f, "name", "") or f"fault #{i + 1}",
+        action=getattr(f, "action", ""),
+        status=getattr(f, "status", ""),
+        start=getattr(f, "started_at", None),
+        end=getattr(f, "ended_at", None),
+        planned_at=getattr(f, "planned_at", None) or 0.0,
+        planned_for=getattr(f, "planned_for", None),
+        spec=dict(getattr(f, "spec", None) or {}),
+        error=getattr(f, "error", ""),
+    )

@@ -31,14 +31,14 @@ from typing import Final
 
 import numpy as np
 
-from scenarios.record import RunLayout
-from scenarios.record.files import read_json, write_text_atomic
+from foundation.documents import read_json, write_text_atomic
+from foundation.errors import ConfigError, RunIncompleteError, UsageError
+from foundation.layout import RunLayout
 from slo.compare.inputs import RunData
 from slo.compare.load import load_run
 from slo.compare.operations import OBJECTIVE_KIND
 from slo.compare.record import read_comparison
 from slo.sli import percentiles
-from slogate.errors import ConfigError, RunIncompleteError, UsageError
 
 __all__ = [
     "DEFAULT_BUDGET_BYTES",

@@ -1,27 +1,29 @@
 """Build :class:`~slo.measurements.Measurements` from a run directory (the I/O shell).
 
 Reads only through the run record's own reader (``scenarios.record``) and only the sample
-columns the objectives need, so evaluating a 10-million-sample run reads a handful of
-columns, not all twelve.
+columns the objectives need (plus ``intended_ts``, for the one load start of
+:mod:`slo.timeline`), so evaluating a 10-million-sample run reads a handful of columns, not
+all twelve.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 
-from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
-from slo.faults import faults_of
+from foundation.errors import RunIncompleteError
+from foundation.layout import RunInfo, RunLayout
+from scenarios.record import read_samples, read_timeseries
 from slo.measurements import Measurements, RunFacts, Timeseries
 from slo.samples import CATEGORICAL, SampleColumns
 from slo.server import ServerRecord, read_server_record
 from slo.spec.model import LatencyObjective, Objective
-from slogate.errors import RunIncompleteError
+from slo.timeline import first_send_in_table, run_timeline
 
 __all__ = ["TIME_COLUMNS", "columns_needed", "load_measurements", "read_run_info"]
 
@@ -63,42 +65,29 @@ def load_measurements(
     objectives = list(objectives)
     info = info if info is not None else read_run_info(run_dir)
     columns = columns_needed(objectives)
-    faults = faults_of(info)
-    if faults and "name" not in columns:
+    if info.faults and "name" not in columns:
         columns.append("name")  # the health probe's ``recovery: <fault>`` samples, by name
     strings = [c for c in columns if c in CATEGORICAL]
-    table = read_samples(run_dir, columns=columns, read_dictionary=strings)
-    samples = SampleColumns.from_arrow(table)
+    extra_cols = [] if "intended_ts" in columns else ["intended_ts"]  # for the load start only
+    table = read_samples(run_dir, columns=columns + extra_cols, read_dictionary=strings)
+    timeline = run_timeline(info, first_send_in_table(table))
+    samples = SampleColumns.from_arrow(table.drop_columns(extra_cols) if extra_cols else table)
     del table  # numpy copies made; let Arrow buffers go before evaluating
     layout = RunLayout(run_dir)
     server = read_server_record(layout.server_json) if layout.server_json.exists() else None
-    extra: dict[str, Any] = info.model_extra or {}
     facts = RunFacts(
         run_id=info.run_id,
-        started_at=_load_start(info.started_at, samples),
+        started_at=timeline.load_start,
         ended_at=info.ended_at,
         warmup_s=info.warmup_s,
         status=str(info.status),
-        approximate=bool(extra.get("approximate", False)),
-        approximate_reason=str(extra.get("approximate_reason", "")),
+        approximate=info.approximate,
+        approximate_reason=info.approximate_reason,
     )
     return Measurements(
         facts, samples, _timeseries(read_timeseries(run_dir)), server, _cross_check(server),
-        faults=faults,
+        faults=timeline.faults,
     )
-
-
-def _load_start(started_at: float, samples: SampleColumns) -> float:
-    """When the load began: the first operation's intended send, else the run's start.
-
-    run.json's ``started_at`` is stamped before the target starts and tenants are
-    provisioned (seconds on a busy machine); counting warm-up and budget time from there
-    would shorten the warm-up by the set-up time.
-    """
-    if samples.n == 0:
-        return started_at
-    first = samples.intended_ts if samples.intended_ts is not None else samples.ts
-    return max(started_at, float(first.min()))
 
 
 def _timeseries(table: pa.Table | None) -> Timeseries | None:

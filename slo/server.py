@@ -28,8 +28,8 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from scenarios.record.files import write_text_atomic
-from slogate.errors import ConfigError
+from foundation.documents import write_text_atomic
+from foundation.errors import ConfigError
 
 __all__ = [
     "SERVER_SCHEMA_VERSION",

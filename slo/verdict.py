@@ -29,17 +29,16 @@ an empty ``faults`` list and no ``abort``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from scenarios.record.files import read_json, write_text_atomic
+from foundation.documents import Migration, read_json, upgrade_versioned, write_text_atomic
+from foundation.errors import ConfigError
 from slo._types import Status
 from slo.budget import RunBudget
 from slo.burn import AlertResult
 from slo.fault_results import AbortResult, FaultBudget, FaultResult, PhaseObjective, PhaseResult
-from slogate.errors import ConfigError
 
 __all__ = [
     "VERDICT_SCHEMA_VERSION",
@@ -158,22 +157,15 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "schema_version": 2, "faults": [], "abort": None}
 
 
-_MIGRATIONS: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {1: _v1_to_v2}
+_MIGRATIONS: Final[dict[int, Migration]] = {1: _v1_to_v2}
 """``{old_version: function}`` upgrading a verdict dict by one version."""
 
 
 def verdict_from_dict(data: dict[str, Any], *, source: str = "verdict.json") -> Verdict:
     """Inverse of :func:`verdict_to_dict`."""
-    version = data.get("schema_version")
-    while version in _MIGRATIONS:
-        data = _MIGRATIONS[version](data)
-        version = data.get("schema_version")
-    if version != VERDICT_SCHEMA_VERSION:
-        raise ConfigError(
-            f"verdict schema_version {version!r} is not supported by this slogate "
-            f"(it reads version {VERDICT_SCHEMA_VERSION}); re-run 'slogate evaluate' on the run",
-            path=source, field="schema_version",
-        )
+    data = upgrade_versioned(data, current=VERDICT_SCHEMA_VERSION, migrations=_MIGRATIONS,
+                             what="verdict", source=source,
+                             rerun="re-run 'slogate evaluate' on the run")
     try:
         objectives = tuple(_objective(o) for o in data["objectives"])
         rest = {k: v for k, v in data.items()

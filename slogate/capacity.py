@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from foundation.errors import HarnessError
+from foundation.layout import RunStatus
 from reports.capacity import render_capacity
 from scenarios.capacity import (
     Conclusion,
@@ -33,7 +35,6 @@ from scenarios.capacity import (
     knee,
     scenario_at_level,
 )
-from scenarios.record import RunStatus
 from scenarios.runner import RunProgress, RunRequest, run_scenario
 from scenarios.spec import LoadedScenario
 from slo.capacity import (
@@ -49,7 +50,6 @@ from slo.capacity import (
 from slo.claims.catalog import SESSION_QUOTAS
 from slo.evaluate_run import CATALOG_DIR, EvaluateRequest, evaluate_run
 from slo.spec.load import load_slo
-from slogate.errors import HarnessError
 
 __all__ = ["CapacityProgress", "CapacityRequest", "run_capacity"]
 

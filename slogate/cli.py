@@ -8,7 +8,7 @@ Every subcommand lives in ``slogate/commands/<name>.py`` and exposes two functio
     turns the namespace into a typed request, calls the pipeline, returns the exit code.
     It never passes the namespace further in.
 
-This is the one place that catches :class:`slogate.errors.HarnessError` and prints it as one
+This is the one place that catches :class:`foundation.errors.HarnessError` and prints it as one
 sentence, so no command prints a traceback for a user error. Exit codes (DESIGN.md):
 0 pass · 1 gate failed · 2 usage or invalid input · 3 run could not be completed or judged.
 """
@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-from slogate.errors import EXIT_INCOMPLETE, EXIT_USAGE, HarnessError
+from foundation.errors import EXIT_INCOMPLETE, EXIT_USAGE, HarnessError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "target": "run the reference multi-tenant AI-orchestration service",
     "evaluate": "judge a run record against an SLO file (verdict.json)",
     "report": "render reports (HTML, Markdown, JSON, JUnit) from a run record",
+    "readiness": "a judged run's GO / NO-GO as an exit code (readiness.json), without rendering",
     "compare": "compare a candidate run with a baseline: did this release regress?",
     "alerts": "Prometheus burn-rate alerting rules (and their promtool test) from an SLO file",
     "worker": "join a distributed run as a load-generating host (slogate run --expect-workers)",

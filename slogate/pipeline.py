@@ -13,9 +13,11 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from foundation.errors import EXIT_INCOMPLETE, HarnessError
+from foundation.layout import RunLayout, RunStatus
 from reports.load import load_report_data
 from reports.render import render_data
-from scenarios.record import RunLayout, RunStatus, StreamTail
+from scenarios.record import StreamTail
 from scenarios.runner import RunOutcome, RunRequest, run_scenario
 from slo.abort import ABORT_COLUMNS, BurnWatch, abort_rules
 from slo.alert_history import (
@@ -32,7 +34,6 @@ from slo.server import ServerRecord
 from slo.sources import LocalPrometheus, PrometheusSource, ScrapeSource, Window
 from slo.spec.load import SloSpec, load_slo
 from slo.spec.model import CrossCheckConfig
-from slogate.errors import EXIT_INCOMPLETE, HarnessError
 
 __all__ = ["AbortCheck", "MetricsObserver", "PipelineOutcome", "PipelineRequest", "run_pipeline"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from target_service.auth import Action, Principal, is_admin_token, role_allows
-from target_service.errors import Forbidden, InjectedError, NotFound, RateLimited, Unauthorized
+from target_service.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from target_service.state import AppState
 
 __all__ = [
@@ -130,9 +129,4 @@ async def apply_faults(conn: HTTPConnection, state: State) -> None:
     route = getattr(conn.scope.get("route"), "path", conn.url.path)
     if route.startswith(FAULTS_ROUTE_PREFIX):
         return
-    faults = state.faults
-    delay = faults.config.stall_s + faults.extra_latency_s(route)
-    if delay > 0:
-        await asyncio.sleep(delay)
-    if faults.should_fail(route):
-        raise InjectedError("internal server error")
+    await state.faults.before_request(route)

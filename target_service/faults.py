@@ -9,19 +9,30 @@ executor as the provider's own answers, so retries, backoff and run failure are 
 
 With Redis, the configuration is stored under one key and every worker polls it twice a
 second, so one PUT changes all workers.
+
+This module is the one place a fault is applied: :meth:`FaultState.before_request` (stall,
+absolute latency, injected 500s; the app-wide dependency calls it) and
+:class:`RelativeLatencyMiddleware` (latency relative to the request's own time). The
+database and the provider read :attr:`FaultState.database_down` / ``provider_mode``, wired
+in :mod:`target_service.state`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import random
+import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from target_service.distributions import lognormal_params
+from target_service.errors import InjectedError
+from target_service.middleware import route_template
 
-__all__ = ["FaultConfig", "FaultState", "LatencyFault"]
+__all__ = ["FaultConfig", "FaultState", "LatencyFault", "RelativeLatencyMiddleware"]
 
 FAULTS_KEY = "slogate:faults"
 
@@ -88,6 +99,15 @@ class FaultState:
         """Share of the request's own duration to add after handling it."""
         return sum(f.relative for f in self.config.latency if fnmatch.fnmatchcase(route, f.route))
 
+    async def before_request(self, route: str) -> None:
+        """Apply the faults in force before a request to ``route`` is handled: wait out the
+        stall and the injected latency, then fail it with the error rate's 500."""
+        delay = self.config.stall_s + self.extra_latency_s(route)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if self.should_fail(route):
+            raise InjectedError("internal server error")
+
     def should_fail(self, route: str) -> bool:
         rate = self.config.error_rate
         return (
@@ -104,3 +124,27 @@ class FaultState:
         # lognormal from median (ms) and p95 (max_ms)
         mu, sigma = lognormal_params(fault.ms, fault.max_ms or fault.ms)
         return self._rng.lognormvariate(mu, sigma)
+
+
+class RelativeLatencyMiddleware:
+    """Delays the response by a share of the request's own time (fault ``relative``), the
+    way a slower release would: +30 % means every response takes 1.3x as long."""
+
+    def __init__(self, app: ASGIApp, faults: FaultState) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.faults.config.latency:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def delayed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                share = self.faults.relative_latency(route_template(scope))
+                if share > 0:
+                    await asyncio.sleep((time.perf_counter() - started) * share)
+            await send(message)
+
+        await self.app(scope, receive, delayed_send)

@@ -14,12 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from target_service.config import Settings, get_settings
 from target_service.dependencies import apply_faults
 from target_service.errors import ServiceError
+from target_service.faults import RelativeLatencyMiddleware
 from target_service.http_methods import method_not_allowed
-from target_service.middleware import (
-    BodyLimitMiddleware,
-    MetricsMiddleware,
-    RelativeLatencyMiddleware,
-)
+from target_service.middleware import BodyLimitMiddleware, MetricsMiddleware
 from target_service.routers import agents, audit, faults, health, runs, sessions, tenants
 from target_service.routers._responses import ALWAYS, declare_bearer_auth, errors
 from target_service.state import AppState, build_state

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request metrics, body size limit, relative-latency fault.
+"""Pure ASGI middleware: request metrics, body size limit (faults: :mod:`target_service.faults`).
 
 Pure ASGI (not BaseHTTPMiddleware) because it sits on every request of a load-test target:
 no extra task per request, and streaming responses pass straight through.
@@ -6,7 +6,6 @@ no extra task per request, and streaming responses pass straight through.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -14,10 +13,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from target_service.errors import PayloadTooLarge
-from target_service.faults import FaultState
 from target_service.metrics import ServiceMetrics
 
-__all__ = ["BodyLimitMiddleware", "MetricsMiddleware", "RelativeLatencyMiddleware"]
+__all__ = ["BodyLimitMiddleware", "MetricsMiddleware", "route_template"]
 
 
 def route_template(scope: Scope) -> str:
@@ -114,30 +112,6 @@ class BodyLimitMiddleware:
         except PayloadTooLarge:
             if not started:
                 await _reject(send, self.max_bytes)
-
-
-class RelativeLatencyMiddleware:
-    """Delays the response by a share of the request's own time (fault ``relative``), the
-    way a slower release would: +30 % means every response takes 1.3x as long."""
-
-    def __init__(self, app: ASGIApp, faults: FaultState) -> None:
-        self.app = app
-        self.faults = faults
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.faults.config.latency:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-
-        async def delayed_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                share = self.faults.relative_latency(route_template(scope))
-                if share > 0:
-                    await asyncio.sleep((time.perf_counter() - started) * share)
-            await send(message)
-
-        await self.app(scope, receive, delayed_send)
 
 
 def _too_large(limit: int) -> str:

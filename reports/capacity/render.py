@@ -14,13 +14,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
+from foundation.documents import write_text_atomic
+from foundation.errors import ReportError, UsageError
 from reports.capacity.html import render_capacity_html
 from reports.capacity.junit import render_capacity_junit
 from reports.capacity.markdown import render_capacity_markdown
 from reports.capacity.text import step_rows
-from scenarios.record.files import write_text_atomic
 from slo.capacity import CapacityResult, read_capacity
-from slogate.errors import ReportError, UsageError
 
 __all__ = ["CAPACITY_FILES", "CAPACITY_FORMATS", "render_capacity", "render_capacity_json"]
 

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
+from foundation.documents import write_text_atomic
+from foundation.errors import ReportError, UsageError
 from reports.comparison.html import render_comparison_html
 from reports.comparison.junit import render_comparison_junit
 from reports.comparison.markdown import render_comparison_markdown
-from scenarios.record.files import write_text_atomic
 from slo.compare.model import Comparison
 from slo.compare.record import comparison_to_dict
 from slo.history import Trend
-from slogate.errors import ReportError, UsageError
 
 __all__ = ["COMPARISON_FILES", "COMPARISON_FORMATS", "render_comparison", "write_comparison_reports"]
 

@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from foundation.errors import UsageError
+from foundation.yamlfile import format_loc
 from scenarios.spec import LoadedScenario, Scenario
-from slogate.errors import UsageError
-from slogate.yamlfile import format_loc
 
 __all__ = ["VARY", "HoldPolicy", "Vary", "event_rate", "scenario_at_level"]
 

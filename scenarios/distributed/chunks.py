@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from scenarios.record import SAMPLE_SCHEMA, RunLayout
+from foundation.layout import RunLayout
+from scenarios.record import SAMPLE_SCHEMA
 
 __all__ = ["HostSink", "StreamTailer", "decode_chunk", "encode_chunk", "shift_times"]
 

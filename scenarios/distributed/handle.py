@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import scenarios
+from foundation.errors import RunIncompleteError
 from scenarios.distributed.settings import DEFAULT_PORT, MasterConfig
 from scenarios.progress import ProgressReport
-from slogate.errors import RunIncompleteError
 
 if TYPE_CHECKING:
     from scenarios.http.plan import HttpPlan

@@ -39,13 +39,13 @@ from locust.env import Environment
 from locust.rpc.protocol import Message
 from locust.runners import STATE_MISSING
 
+from foundation.layout import RunLayout
 from scenarios.distributed import protocol as p
 from scenarios.distributed.chunks import HostSink
 from scenarios.distributed.guard import GuardedMaster
 from scenarios.distributed.settings import MasterConfig, harness_versions
 from scenarios.http.plan import HttpPlan
 from scenarios.loopback import address_allowed
-from scenarios.record import RunLayout
 from scenarios.swarm.plan import SwarmPlan
 
 __all__ = ["main", "run_master"]

@@ -30,6 +30,8 @@ from gevent.event import AsyncResult, Event
 from locust.env import Environment
 from locust.rpc.protocol import Message
 
+from foundation.errors import RunIncompleteError, TargetError
+from foundation.layout import RunLayout
 from scenarios.distributed import protocol as p
 from scenarios.distributed.chunks import StreamTailer, encode_chunk
 from scenarios.distributed.guard import ListeningWorker
@@ -37,9 +39,8 @@ from scenarios.distributed.settings import host_facts
 from scenarios.http import start_http_load
 from scenarios.http.plan import HttpPlan
 from scenarios.progress import ProgressReport
-from scenarios.record import RunLayout, finalize_stream
+from scenarios.record import finalize_stream
 from scenarios.swarm import SwarmPlan, start_swarm
-from slogate.errors import RunIncompleteError, TargetError
 
 __all__ = ["WorkerOptions", "run_worker"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from slogate.errors import HarnessError
+from foundation.errors import HarnessError
 
 __all__ = ["FaultAction", "FaultError"]
 

@@ -37,11 +37,12 @@ from types import TracebackType
 from typing import IO, Final
 from urllib.parse import urlsplit
 
+from foundation.errors import TargetError
+from foundation.layout import RunLayout
 from scenarios.http.plan import HttpPlan
 from scenarios.loopback import is_loopback_literal
 from scenarios.progress import ProgressReport
-from scenarios.record import RunLayout, finalize_stream
-from slogate.errors import TargetError
+from scenarios.record import finalize_stream
 
 __all__ = ["HttpLoadHandle", "is_loopback_url", "start_http_load"]
 

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from slogate.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = [
     "METHODS",

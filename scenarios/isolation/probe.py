@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from foundation.errors import UsageError
 from scenarios.isolation.attempts import VictimIds, attempts_for
 from scenarios.isolation.replay import Clock, ProbeSample, replay, send
 from scenarios.record import SampleKind, SampleWriter
-from slogate.errors import UsageError
 
 if TYPE_CHECKING:  # at run time scenarios.runner imports this package, not the reverse
     from scenarios.runner.plans import Tenant

@@ -1,24 +1,15 @@
-"""The run record: what a run leaves on disk, and the only code that reads or writes it."""
+"""The run record's samples: the only code that writes or reads ``samples/`` and the time series.
 
-from scenarios.record.files import write_text_atomic
+The layout of a run directory and run.json are shared by every room: :mod:`foundation.layout`.
+"""
+
 from scenarios.record.reader import read_samples, read_stream, read_timeseries
-from scenarios.record.schema import (
-    RUN_SCHEMA_VERSION,
-    SAMPLE_SCHEMA,
-    RunInfo,
-    RunLayout,
-    RunStatus,
-    SampleKind,
-)
+from scenarios.record.schema import SAMPLE_SCHEMA, SampleKind
 from scenarios.record.tail import StreamTail
 from scenarios.record.writer import SampleColumns, SampleWriter, finalize_stream
 
 __all__ = [
-    "RUN_SCHEMA_VERSION",
     "SAMPLE_SCHEMA",
-    "RunInfo",
-    "RunLayout",
-    "RunStatus",
     "SampleColumns",
     "SampleKind",
     "SampleWriter",
@@ -27,5 +18,4 @@ __all__ = [
     "read_samples",
     "read_stream",
     "read_timeseries",
-    "write_text_atomic",
 ]

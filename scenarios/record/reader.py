@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from scenarios.record.schema import SAMPLE_SCHEMA, RunLayout
+from foundation.layout import RunLayout
+from scenarios.record.schema import SAMPLE_SCHEMA
 
 __all__ = ["read_samples", "read_stream", "read_timeseries"]
 

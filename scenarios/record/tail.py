@@ -21,7 +21,8 @@ from pathlib import Path
 import pyarrow as pa
 from pyarrow.lib import read_message, read_record_batch  # what pyarrow.ipc re-exports
 
-from scenarios.record.schema import SAMPLE_SCHEMA, RunLayout
+from foundation.layout import RunLayout
+from scenarios.record.schema import SAMPLE_SCHEMA
 
 __all__ = ["StreamTail"]
 

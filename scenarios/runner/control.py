@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from slogate.errors import TargetError
+from foundation.errors import TargetError
 
 __all__ = ["ProvisionedTenant", "Provisioning", "check_reachable", "provision_tenants"]
 

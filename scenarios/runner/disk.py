@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from slogate.errors import HarnessError
+from foundation.errors import HarnessError
 
 __all__ = ["check_room_to_start", "dir_bytes", "human_bytes"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from foundation.errors import UsageError
 from scenarios.runner.request import RunRequest
 from scenarios.runner.safety import ANY_ADDRESS, allowed_networks
 from scenarios.spec import Scenario
-from slogate.errors import UsageError
 
 if TYPE_CHECKING:
     from scenarios.distributed import DistributedSettings

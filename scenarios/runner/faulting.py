@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from foundation.errors import TargetError
 from scenarios.faults import FaultError, FaultTimeline, HealthProber, make_action, recoveries
 from scenarios.runner.target import TargetSession
 from scenarios.spec import Scenario
-from slogate.errors import TargetError
 
 __all__ = ["RunFaults"]
 

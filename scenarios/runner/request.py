@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from scenarios.record import RunInfo, RunStatus
+from foundation.layout import RunInfo, RunStatus
 from scenarios.spec import LoadedScenario
 
 __all__ = [

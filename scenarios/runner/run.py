@@ -33,8 +33,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from foundation.errors import UsageError
+from foundation.layout import RunInfo, RunLayout, RunStatus
 from scenarios.isolation.probe import finish_probe, make_probe
-from scenarios.record import RunInfo, RunLayout, RunStatus, finalize_stream
+from scenarios.record import finalize_stream
 from scenarios.runner import cleanup
 from scenarios.runner.control import check_reachable, provision_tenants
 from scenarios.runner.disk import check_room_to_start, dir_bytes, human_bytes
@@ -50,7 +52,6 @@ from scenarios.runner.resolved import resolved_scenario
 from scenarios.runner.safety import allowed_networks, check_target_allowed
 from scenarios.runner.target import TargetSession, given_tenants, open_target
 from scenarios.spec import LoadedScenario
-from slogate.errors import UsageError
 
 __all__ = ["run_scenario"]
 
@@ -144,7 +145,7 @@ class _Run:
         if self.scenario.target == "embedded":
             self._say("starting the embedded target")
         with open_target(self.scenario, self.environ) as target:
-            self.info.target_url = target.url
+            self.info = self.info.model_copy(update={"target_url": target.url})
             probes = ["/healthz", *(r.path for r in self.scenario.http[:1]), "/"]
             check_reachable(target.url, probes)
             tenants = self._tenants(target)
@@ -190,7 +191,8 @@ class _Run:
         remote = self.request.allow_remote or bool(self.request.allowed_remote)
         http_plan = build_http_plan(self.scenario, target.url, tenants, allow_remote=remote)
         swarm_plan = build_swarm_plan(self.scenario, target.url, tenants, allow_remote=remote)
-        self.info.scenario = resolved_scenario(self.scenario, http_plan, swarm_plan, self.cap_s)
+        self.info = self.info.model_copy(update={
+            "scenario": resolved_scenario(self.scenario, http_plan, swarm_plan, self.cap_s)})
         self.layout.write_info(self.info)
         monitor = Monitor(target, self.scenario.tiers(), self.layout.timeseries)
         group = HandleGroup()
@@ -314,7 +316,7 @@ class _Run:
                 status, reason = RunStatus.ABORTED, f"worker {worker} {_exit_text(code)} while stopping"
         finally:
             self.extra["worker_exit_codes"] = {str(w): c for w, c in group.exit_codes.items()}
-            self.info.workers = len(group.workers)
+            self.info = self.info.model_copy(update={"workers": len(group.workers)})
             self.extra.update(group.facts())  # distributed: every worker host, clock offsets
             for plan in (self.layout.root / "http").glob("plan-*.json"):
                 plan.unlink()  # it holds tenant tokens; run records get shared as CI artifacts
@@ -326,25 +328,25 @@ class _Run:
         return status, reason
 
     def _finish(self, status: RunStatus, reason: str) -> None:
-        info = self.info
-        info.status, info.reason = status, reason
-        info.ended_at = time.time()
-        info.schedule_slips = int(self.extra.get("schedule_slips", 0))
-        info.disk_bytes = dir_bytes(self.layout.root)
+        ended_at = time.time()
         self.extra["samples"] = _count_samples(self.layout)
         # health/recovery samples are the runner's own: a run with only those recorded no load
         if status is RunStatus.COMPLETE and self.extra["samples"] - self.probe_samples == 0:
             # Workers that exit cleanly having sent nothing must not pass for a clean run.
-            info.status, info.reason = (
+            status, reason = (
                 RunStatus.FAILED,
                 (
                     "the load workers exited cleanly but recorded no samples; see the worker "
                     "logs in the run directory"
                 ),
             )
-        for key, value in self.extra.items():
-            setattr(info, key, value)
-        self.layout.write_info(info)
+        # RunInfo is immutable: the finished run is a new, validated one (typed facts parsed)
+        self.info = self.info.with_facts(**{
+            **self.extra, "status": status, "reason": reason, "ended_at": ended_at,
+            "schedule_slips": int(self.extra.get("schedule_slips", 0)),
+            "disk_bytes": dir_bytes(self.layout.root),
+        })
+        self.layout.write_info(self.info)
 
 
 def _next_tick(previous: float, period: float, now: float) -> float:

@@ -19,8 +19,8 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from foundation.errors import TargetError
 from scenarios.loopback import address_allowed, is_loopback_ip
-from slogate.errors import TargetError
 
 __all__ = ["ANY_ADDRESS", "allowed_networks", "check_target_allowed", "is_loopback_host"]
 

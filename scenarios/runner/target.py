@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from foundation.errors import TargetError, UsageError
 from scenarios.runner.plans import Tenant
 from scenarios.spec import Scenario
-from slogate.errors import TargetError, UsageError
 
 if TYPE_CHECKING:
     from target_service.owned_postgres import OwnedPostgres

@@ -32,7 +32,7 @@ from scenarios.spec.models import (
     WebSocketSpec,
 )
 from scenarios.spec.profile import LevelStep, expand_stages, fit_to_duration, level_at
-from scenarios.spec.units import ByteSize, Duration, parse_bytes, parse_duration
+from scenarios.spec.units import ByteSize, parse_bytes
 
 __all__ = [
     "CATALOG_DIR",
@@ -40,7 +40,6 @@ __all__ = [
     "ByteSize",
     "Credential",
     "DistributedSpec",
-    "Duration",
     "EmbeddedOptions",
     "ExecAction",
     "FaultModel",
@@ -61,6 +60,5 @@ __all__ = [
     "level_at",
     "load_scenario",
     "parse_bytes",
-    "parse_duration",
     "parse_scenario",
 ]

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scenarios.spec.units import Duration
-from slogate.yamlfile import FieldValueError
+from foundation.durations import Duration
+from foundation.yamlfile import FieldValueError
 from target_service.faults import FaultConfig
 
 if TYPE_CHECKING:

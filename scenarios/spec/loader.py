@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from foundation.errors import ConfigError, UsageError
+from foundation.yamlfile import format_loc, load_yaml_model, parse_yaml_model
 from scenarios.spec.models import Scenario
-from slogate.errors import ConfigError, UsageError
-from slogate.yamlfile import format_loc, load_yaml_model, parse_yaml_model
 
 __all__ = [
     "CATALOG_DIR",

@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from foundation.durations import Duration
+from foundation.yamlfile import FieldValueError
 from scenarios.spec.faults import FaultModel, check_faults
-from scenarios.spec.units import ByteSize, Duration
-from slogate.yamlfile import FieldValueError
+from scenarios.spec.units import ByteSize
 
 __all__ = [
     "REFERENCE_TIERS",

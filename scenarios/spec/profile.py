@@ -26,9 +26,11 @@ from dataclasses import dataclass
 
 from scenarios.spec.models import StageModel
 
-__all__ = ["LevelStep", "expand_stages", "fit_to_duration", "level_at"]
+__all__ = ["SPIKE_FACTOR", "LevelStep", "expand_stages", "fit_to_duration", "level_at", "spike_parts"]
 
 _EPS = 1e-9
+SPIKE_FACTOR = 3.0
+"""A spike stage's default peak, as a multiple of its base level."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +82,19 @@ def _expand_one(stage: StageModel, previous: float) -> list[LevelStep]:
         return [LevelStep(d / n, start + (stage.to - start) * (i + 1) / n) for i in range(n)]
     # spike
     base = previous if stage.level is None else stage.level
-    hold = stage.hold if stage.hold is not None else d / 3
-    factor = stage.factor if stage.factor is not None else 3.0
-    side = (d - hold) / 2
+    side, hold, factor = spike_parts(d, stage.hold, stage.factor)
     return [LevelStep(side, base), LevelStep(hold, base * factor), LevelStep(side, base)]
+
+
+def spike_parts(duration_s: float, hold_s: float | None, factor: float | None) -> tuple[float, float, float]:
+    """``(side, hold, factor)`` of a spike stage: base level for ``side`` seconds, ``factor``
+    times it for ``hold`` (default a third of the stage), base again for ``side``.
+
+    The one definition of the spike's shape: the schedule above and the claims (which find
+    the spike window in run.json's scenario, :mod:`slo.claims.facts`) both use it.
+    """
+    hold = hold_s if hold_s is not None else duration_s / 3
+    return (duration_s - hold) / 2, hold, factor if factor is not None else SPIKE_FACTOR
 
 
 def fit_to_duration(steps: Sequence[LevelStep], duration_s: float) -> tuple[LevelStep, ...]:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import IO
 
 import scenarios
+from foundation.errors import RunIncompleteError
 from scenarios.progress import ProgressReport
 from scenarios.swarm.plan import SwarmPlan
-from slogate.errors import RunIncompleteError
 
 __all__ = ["SwarmHandle", "start_swarm"]
 
@@ -155,7 +155,7 @@ def start_swarm(
     Returns once every shard is ready (imports done, sessions planned: about a second), with
     all shards about to begin their ramps on one common clock. ``stderr`` is where shards'
     diagnostics go (a file, ``subprocess.DEVNULL``, or ``None`` to inherit ours). Raises
-    :class:`~slogate.errors.RunIncompleteError` if a shard exits before it is ready.
+    :class:`~foundation.errors.RunIncompleteError` if a shard exits before it is ready.
 
     ``shards`` runs only those shard indices of ``plan.shards`` (a worker host of a
     distributed run takes a slice; default: all), as workers ``first_worker + position``.

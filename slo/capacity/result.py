@@ -28,14 +28,13 @@ or attached as a whole. Unknown schema versions are refused by name (STYLE.md ru
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from scenarios.record.files import read_json, write_text_atomic
+from foundation.documents import Migration, read_json, upgrade_versioned, write_text_atomic
+from foundation.errors import ConfigError
 from slo.capacity.step import StepFacts
-from slogate.errors import ConfigError
 
 __all__ = [
     "CAPACITY_JSON",
@@ -159,7 +158,7 @@ def write_capacity(result: CapacityResult, directory: Path) -> Path:
         {"schema_version": data.pop("schema_version"), **data}, indent=2) + "\n")
 
 
-_MIGRATIONS: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+_MIGRATIONS: Final[dict[int, Migration]] = {}
 """``{old_version: function}`` upgrading a capacity dict by one version (none needed yet)."""
 
 
@@ -170,15 +169,8 @@ def read_capacity(path: Path) -> CapacityResult:
         raise ConfigError("no capacity result here (run 'slogate capacity --out DIR')",
                           path=str(path))
     data: dict[str, Any] = read_json(path, "capacity result")
-    version = data.get("schema_version")
-    while version in _MIGRATIONS:
-        data = _MIGRATIONS[version](data)
-        version = data.get("schema_version")
-    if version != CAPACITY_SCHEMA_VERSION:
-        raise ConfigError(
-            f"capacity schema_version {version!r} is not supported by this slogate "
-            f"(it reads version {CAPACITY_SCHEMA_VERSION}); re-run 'slogate capacity'",
-            path=str(path), field="schema_version")
+    data = upgrade_versioned(data, current=CAPACITY_SCHEMA_VERSION, migrations=_MIGRATIONS,
+                             what="capacity", source=str(path), rerun="re-run 'slogate capacity'")
     try:
         steps = tuple(
             CapacityStep(**{**s, "facts": None if s.get("facts") is None else StepFacts(**s["facts"])})

@@ -36,7 +36,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from scenarios.record import RunLayout, read_samples, read_timeseries
+from foundation.layout import RunLayout
+from scenarios.record import read_samples, read_timeseries
 from slo._types import Status
 from slo.judge import DEFAULT_MIN_EVENTS, min_events
 from slo.spec.model import LatencyObjective, Objective

@@ -8,6 +8,8 @@ Judging happens here, in the ``slo`` room, so that ``reports/`` only renders. La
 - :mod:`~slo.claims.judge`: one function per claim -> passed / failed / not_verified
 - :mod:`~slo.claims.score`: the weighted score and the decision sentence
 - :mod:`~slo.claims.findings`: the top risks; :mod:`~slo.claims.capacity`: capacity by tier
+- :mod:`~slo.claims.record`: all of the above judged once and written as ``readiness.json``
+  beside ``verdict.json`` (reports only read it)
 
 Example::
 
@@ -29,6 +31,16 @@ from slo.claims.gather import (
     timeseries_from_table,
 )
 from slo.claims.judge import ClaimResult, ClaimStatus, judge_claim, judge_claims
+from slo.claims.record import (
+    READINESS_JSON,
+    READINESS_SCHEMA_VERSION,
+    ReadinessRecord,
+    judge_readiness,
+    read_readiness,
+    run_capacity,
+    write_readiness,
+    write_run_readiness,
+)
 from slo.claims.score import SCORE_RULE, Readiness, assess, readiness
 
 __all__ = [
@@ -36,6 +48,8 @@ __all__ = [
     "CLAIMS_BY_ID",
     "CLAIM_COLUMNS",
     "CRITICAL_IDS",
+    "READINESS_JSON",
+    "READINESS_SCHEMA_VERSION",
     "SCORE_RULE",
     "TOTAL_WEIGHT",
     "ClaimDef",
@@ -44,6 +58,7 @@ __all__ = [
     "Evidence",
     "ObjectiveScope",
     "Readiness",
+    "ReadinessRecord",
     "Risk",
     "TierCapacity",
     "assess",
@@ -53,10 +68,15 @@ __all__ = [
     "is_marginal",
     "judge_claim",
     "judge_claims",
+    "judge_readiness",
     "load_scopes",
     "objective_anchor",
     "objective_scopes",
+    "read_readiness",
     "readiness",
+    "run_capacity",
     "tier_capacity",
     "timeseries_from_table",
+    "write_readiness",
+    "write_run_readiness",
 ]

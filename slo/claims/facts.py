@@ -27,6 +27,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from scenarios.spec.profile import spike_parts
 from slo.claims.evidence import (
     CheckFacts,
     HealthFacts,
@@ -253,21 +254,23 @@ def scenario_facts(scenario: Mapping[str, Any]) -> ScenarioFacts:
 
 
 def _spike_window(stages: list[dict[str, Any]]) -> SpikeWindow | None:
-    """Where the first spike of the biggest factor lies; mirrors scenarios/spec/profile.py:
-    base level for half the time outside the spike, ``level x factor`` for ``hold``
-    (default a third of the stage), then base again."""
+    """Where the first spike of the biggest factor lies, by the schedule's own rule
+    (:func:`scenarios.spec.profile.spike_parts`)."""
     offset, best = 0.0, None
     for stage in stages:
         duration = float(stage.get("duration") or 0.0)
         if stage.get("kind") == "spike":
-            hold = float(stage.get("hold") or duration / 3)
-            factor = float(stage.get("factor") or 3.0)
-            side = (duration - hold) / 2
+            side, hold, factor = spike_parts(duration, _number(stage.get("hold")),
+                                             _number(stage.get("factor")))
             window = SpikeWindow(offset + side, offset + side + hold, factor, offset)
             if best is None or factor > best.factor:
                 best = window
         offset += duration
     return best
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def timeseries_facts(

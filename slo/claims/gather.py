@@ -14,24 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
 
-from scenarios.record import RunInfo, RunLayout, read_samples, read_timeseries
+from foundation.errors import ConfigError
+from foundation.layout import RunInfo, RunLayout
+from scenarios.record import read_samples, read_timeseries
 from slo.capacity.result import CapacityResult
 from slo.claims.evidence import Evidence, ObjectiveScope, RunContext
 from slo.claims.facts import sample_facts, scenario_facts, server_facts, timeseries_facts
-from slo.faults import faults_of
 from slo.measurements import Timeseries
 from slo.recovery import fault_spans
 from slo.samples import SampleColumns
 from slo.server import ServerRecord, read_server_record
 from slo.spec.load import load_slo
 from slo.spec.model import LatencyObjective, Objective, ServerLatencyObjective
+from slo.timeline import RunTimeline, first_send, run_timeline
 from slo.verdict import Verdict, read_verdict
-from slogate.errors import ConfigError
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -47,12 +48,11 @@ CLAIM_COLUMNS: Final = ["ts", "intended_ts", "latency_ms", "kind", "name", "tier
 """Sample columns the claims read."""
 
 
-def run_context(info: RunInfo) -> RunContext:
-    """run.json facts, including the runner's extras (load start, provisioning timings)."""
-    extra: Mapping[str, Any] = info.model_extra or {}
-    prov = extra.get("provisioning") if isinstance(extra.get("provisioning"), dict) else {}
-    assert isinstance(prov, dict)
-    load_start = extra.get("load_started_at")
+def run_context(info: RunInfo, timeline: RunTimeline | None = None) -> RunContext:
+    """run.json facts, including the runner's extras (provisioning timings); the load start is
+    ``timeline``'s (:mod:`slo.timeline`, the same as the verdict's), else the samples-free one."""
+    prov = info.provisioning or {}
+    timeline = timeline if timeline is not None else run_timeline(info, None)
     cpu = info.host.get("cpu_count")
     prov_max = prov.get("per_tenant_max_s")
     return RunContext(
@@ -61,7 +61,7 @@ def run_context(info: RunInfo) -> RunContext:
         reason=info.reason,
         started_at=info.started_at,
         ended_at=info.ended_at,
-        load_started_at=float(load_start) if isinstance(load_start, int | float) else None,
+        load_started_at=timeline.load_start,
         warmup_s=info.warmup_s,
         cpu_count=int(cpu) if isinstance(cpu, int) else None,
         workers=info.workers,
@@ -127,14 +127,15 @@ def build_evidence(
     capacity: tuple[CapacityResult, ...] = (),
 ) -> Evidence:
     """Evidence from loaded parts; nothing is read here."""
-    run = run_context(info)
+    timeline = run_timeline(info, first_send(samples))
+    run = run_context(info, timeline)
     scenario = scenario_facts(info.scenario)
     ts_facts = None
     if timeseries is not None:
         ts_facts = timeseries_facts(timeseries, load_start=run.load_start, warmup_s=run.warmup_s,
                                     cpu_count=run.cpu_count, workers=run.workers)
     s_facts = None
-    faults = faults_of(info)
+    faults = timeline.faults
     if samples is not None:
         end = run.ended_at if run.ended_at is not None else run.load_start
         spans = (fault_spans(verdict.faults, end) if verdict is not None and verdict.faults
@@ -155,8 +156,9 @@ def build_evidence(
     )
 
 
-def gather_evidence(run_dir: Path) -> Evidence:
-    """Read a run directory and build its evidence (verdict optional)."""
+def gather_evidence(run_dir: Path, capacity: tuple[CapacityResult, ...] = ()) -> Evidence:
+    """Read a run directory and build its evidence (verdict optional); ``capacity`` are the
+    capacity results that judge claim 5."""
     layout = RunLayout(run_dir)
     info = layout.read_info()
     verdict = read_verdict(layout.verdict_json) if layout.verdict_json.exists() else None
@@ -165,4 +167,5 @@ def gather_evidence(run_dir: Path) -> Evidence:
     return build_evidence(
         info, verdict, scopes=load_scopes(run_dir, verdict, info), samples=samples,
         timeseries=timeseries_from_table(read_timeseries(run_dir)), server=server,
+        capacity=capacity,
     )

@@ -2,14 +2,11 @@
 
 Only run records that finished are compared: an aborted, failed or still-``running``
 record measured something other than the release (a crash, a Ctrl-C, a full disk), so it
-raises :class:`~slogate.errors.RunIncompleteError` (exit 3), as does a record without
+raises :class:`~foundation.errors.RunIncompleteError` (exit 3), as does a record without
 ``run.json`` or without samples in its judged window.
 
-The judged window starts at the load's start plus the run's warm-up, and the load's start
-is the first sample's scheduled send (``intended_ts``): ``run.json`` ``started_at`` also
-counts target start-up and tenant provisioning (seconds, which would eat the warm-up), and
-the runner's ``load_started_at`` is stamped when the first worker *reports*, up to a
-second after its first request.
+The judged window starts at the load's start plus the run's warm-up, the same instant the
+verdict and the claims judge from (:mod:`slo.timeline`: the first sample's scheduled send).
 """
 
 from __future__ import annotations
@@ -21,7 +18,9 @@ from typing import Final
 
 import numpy as np
 
-from scenarios.record import RunLayout, RunStatus, read_samples
+from foundation.errors import ConfigError, RunIncompleteError
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples
 from slo.compare.inputs import RunData
 from slo.compare.model import RunSummary
 from slo.compare.operations import objective_operations, split_operations
@@ -29,8 +28,8 @@ from slo.measure import read_run_info
 from slo.samples import SampleColumns
 from slo.spec import load_slo
 from slo.spec.model import Objective
+from slo.timeline import first_send, run_timeline
 from slo.verdict import Verdict, read_verdict
-from slogate.errors import ConfigError, RunIncompleteError
 
 __all__ = ["COLUMNS", "load_run", "slo_objectives"]
 
@@ -75,8 +74,7 @@ def load_run(
     cols = SampleColumns.from_arrow(read_samples(run_dir, columns=COLUMNS))
     if cols.n == 0:
         raise RunIncompleteError(f"{role} run {info.run_id} recorded no samples: nothing to compare")
-    sent = cols.intended_ts if cols.intended_ts is not None else cols.ts
-    window_start = float(np.min(sent)) + info.warmup_s
+    window_start = run_timeline(info, first_send(cols)).judged_from
     in_window = cols.ts >= window_start
     if not bool(np.any(in_window)):
         raise RunIncompleteError(

@@ -26,12 +26,12 @@ Unknown versions are refused by name (STYLE.md rule 10); migrations are named fu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
-from scenarios.record.files import read_json, write_text_atomic
+from foundation.documents import Migration, read_json, upgrade_versioned, write_text_atomic
+from foundation.errors import ConfigError
 from slo.compare.model import (
     Change,
     CompareSettings,
@@ -44,7 +44,6 @@ from slo.compare.model import (
     Outcome,
     RunSummary,
 )
-from slogate.errors import ConfigError
 
 __all__ = [
     "COMPARISON_SCHEMA_VERSION",
@@ -56,7 +55,7 @@ __all__ = [
 
 COMPARISON_SCHEMA_VERSION: Final = 1
 
-_MIGRATIONS: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+_MIGRATIONS: Final[dict[int, Migration]] = {}
 
 
 def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
@@ -78,16 +77,8 @@ def read_comparison(path: str | Path) -> Comparison:
 
 def comparison_from_dict(data: dict[str, Any], *, source: str = "comparison.json") -> Comparison:
     """Inverse of :func:`comparison_to_dict`."""
-    version = data.get("schema_version")
-    while version in _MIGRATIONS:
-        data = _MIGRATIONS[version](data)
-        version = data.get("schema_version")
-    if version != COMPARISON_SCHEMA_VERSION:
-        raise ConfigError(
-            f"comparison schema_version {version!r} is not supported by this slogate (it reads "
-            f"version {COMPARISON_SCHEMA_VERSION}); re-run 'slogate compare'",
-            path=source, field="schema_version",
-        )
+    data = upgrade_versioned(data, current=COMPARISON_SCHEMA_VERSION, migrations=_MIGRATIONS,
+                             what="comparison", source=source, rerun="re-run 'slogate compare'")
     try:
         return Comparison(
             baseline=RunSummary(**data["baseline"]),

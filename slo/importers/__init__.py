@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from scenarios.record import RunLayout
+from foundation.errors import UsageError
+from foundation.layout import RunLayout
 from slo.importers.k6_json import import_k6_json, looks_like_k6
 from slo.importers.locust_csv import LOCUST_HEADER, import_locust_csv
-from slogate.errors import UsageError
 
 __all__ = ["detect_format", "import_file", "import_k6_json", "import_locust_csv"]
 

@@ -10,7 +10,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus
+from foundation.layout import RunInfo, RunLayout, RunStatus
+from scenarios.record import SAMPLE_SCHEMA
 
 __all__ = ["write_imported_record"]
 

@@ -20,9 +20,9 @@ from typing import Any, Final
 
 import numpy as np
 
-from scenarios.record import RunLayout
+from foundation.errors import SourceError
+from foundation.layout import RunLayout
 from slo.importers._record import write_imported_record
-from slogate.errors import SourceError
 
 __all__ = ["K6_KINDS", "import_k6_json", "looks_like_k6"]
 

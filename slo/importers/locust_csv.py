@@ -31,10 +31,10 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from scenarios.record import RunLayout
+from foundation.errors import SourceError
+from foundation.layout import RunLayout
 from slo.importers._record import write_imported_record
 from slo.sli import nearest_rank
-from slogate.errors import SourceError
 
 __all__ = ["LOCUST_HEADER", "import_locust_csv", "reconstruct_latencies"]
 

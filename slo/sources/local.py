@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from slogate.errors import SourceError, UsageError
+from foundation.errors import SourceError, UsageError
 
 __all__ = ["LocalPrometheus", "find_prometheus"]
 

@@ -29,11 +29,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from foundation.errors import SourceError
 from slo.server import GaugeSummary, ServerRecord
 from slo.sources.base import Snapshot, Window, series_key
 from slo.sources.delta import record_from_snapshots
 from slo.spec.model import CrossCheckConfig
-from slogate.errors import SourceError
 
 __all__ = ["PrometheusSource"]
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from foundation.errors import SourceError
 from slo.server import ServerRecord
 from slo.sources.base import Snapshot, Window, series_key
 from slo.sources.delta import record_from_snapshots
 from slo.spec.model import CrossCheckConfig
-from slogate.errors import SourceError
 
 __all__ = ["ScrapeSource", "parse_exposition", "scrape"]
 

@@ -1,6 +1,5 @@
 """SLO files: native objectives, k6-style thresholds and OpenSLO documents."""
 
-from slo.spec.durations import format_duration, parse_duration
 from slo.spec.file import SloFile
 from slo.spec.load import SloSpec, load_slo, parse_slo
 from slo.spec.model import (
@@ -37,8 +36,6 @@ __all__ = [
     "SloSpec",
     "TtftObjective",
     "WsDropRateObjective",
-    "format_duration",
     "load_slo",
-    "parse_duration",
     "parse_slo",
 ]

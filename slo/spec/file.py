@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from slo.spec.durations import Duration
+from foundation.durations import Duration
+from foundation.yamlfile import FieldValueError
 from slo.spec.k6 import (
     K6Expression,
     K6MetricKey,
@@ -22,7 +23,6 @@ from slo.spec.k6 import (
     thresholds_to_objectives,
 )
 from slo.spec.model import CrossCheckConfig, Objective, RatioObjective
-from slogate.yamlfile import FieldValueError
 
 __all__ = ["SloFile"]
 

@@ -5,7 +5,7 @@ Formats, told apart by their top-level keys:
 - native (``objectives:`` and/or k6-style ``thresholds:``) -> :class:`slo.spec.file.SloFile`
 - OpenSLO (``apiVersion: openslo/v1``, ``kind: SLO``) -> :class:`slo.spec.openslo.OpenSloDocument`
 
-Every error is a :class:`~slogate.errors.ConfigError` naming file, line and field.
+Every error is a :class:`~foundation.errors.ConfigError` naming file, line and field.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Literal
 
 import yaml
 
+from foundation.errors import ConfigError
+from foundation.yamlfile import parse_yaml_model
 from slo.spec.file import SloFile
 from slo.spec.model import CrossCheckConfig, Objective
 from slo.spec.openslo import OpenSloDocument
-from slogate.errors import ConfigError
-from slogate.yamlfile import parse_yaml_model
 
 __all__ = ["SloSpec", "load_slo", "parse_slo"]
 

@@ -4,7 +4,7 @@ One model per kind of SLI, chosen by the ``sli`` field. The dispatch is done by 
 (:func:`_dispatch`) rather than with a pydantic discriminated union, because a union puts
 the tag into the error location (``objectives[1].latency.threshold_ms``), which is not a
 path a person can find in the file; dispatching by hand keeps it ``objectives[1].threshold_ms``
-so :mod:`slogate.yamlfile` can point at the line.
+so :mod:`foundation.yamlfile` can point at the line.
 
 Example::
 
@@ -29,9 +29,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from foundation.durations import Duration
+from foundation.yamlfile import FieldValueError
 from slo._types import Comparison, GroupBy
-from slo.spec.durations import Duration
-from slogate.yamlfile import FieldValueError
 
 __all__ = [
     "DEFAULT_WINDOW_S",

@@ -14,7 +14,7 @@ Supported (OpenSLO v1 specification, "SLO" and "SLI" kinds, openslo.com):
 - ``timeWindow[0].duration`` -> the compliance window; ``budgetingMethod: Occurrences``.
 
 Everything else (``indicatorRef``, ``alertPolicies``, ``Timeslices``, other metric sources)
-is refused with a :class:`~slogate.errors.ConfigError` that names the field: an SLO that is
+is refused with a :class:`~foundation.errors.ConfigError` that names the field: an SLO that is
 silently judged differently from what its author wrote is worse than none.
 """
 
@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from slo.spec.durations import Duration
+from foundation.durations import Duration
 from slo.spec.model import AvailabilityObjective, LatencyObjective, Objective, Select
 
 __all__ = ["OpenSloDocument"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from slogate.errors import EXIT_OK, ConfigError, ReportError, UsageError
+from foundation.errors import EXIT_OK, ConfigError, ReportError, UsageError
 
 __all__ = ["RULES_FILE", "TEST_FILE", "add_parser", "run", "write_alerts"]
 
@@ -76,7 +76,7 @@ def write_alerts(slo: Path, out: Path, duration_s: float | None,
 
 
 def run(args: argparse.Namespace) -> int:
-    from slo.spec.durations import parse_duration
+    from foundation.durations import parse_duration
 
     duration_s = None
     if args.duration is not None:

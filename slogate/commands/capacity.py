@@ -18,11 +18,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from foundation.durations import parse_duration
+from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, UsageError
 from scenarios.capacity import VARY
-from scenarios.spec import CATALOG_DIR, load_scenario, parse_duration
+from scenarios.spec import CATALOG_DIR, load_scenario
 from slo.capacity import CapacityResult
 from slogate.capacity import CapacityProgress, CapacityRequest, run_capacity
-from slogate.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, UsageError
 
 __all__ = ["add_parser", "exit_code", "run"]
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, UsageError
 from reports.comparison import COMPARISON_FORMATS, write_comparison_reports
 from reports.comparison.text import METRIC_TITLE, change_text, headline, value
 from scenarios.spec.units import parse_bytes
@@ -57,7 +58,6 @@ from slo.history import (
     record_run,
     resolve_baseline,
 )
-from slogate.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, UsageError
 
 __all__ = ["CompareRequest", "add_parser", "parse_percent", "run", "run_compare"]
 

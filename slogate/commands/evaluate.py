@@ -25,11 +25,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from foundation.errors import UsageError
 from slo._types import Status
 from slo.evaluate_run import CATALOG_DIR, EvaluateRequest, evaluate_run
 from slo.sources.prometheus import PrometheusSource
 from slo.verdict import ObjectiveResult, Verdict, verdict_to_dict
-from slogate.errors import UsageError
 
 __all__ = ["add_parser", "render_faults", "render_table", "run"]
 

@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from foundation.durations import parse_duration
+from foundation.errors import RunIncompleteError, UsageError
 from scenarios.runner import RunProgress, RunRequest
-from scenarios.spec import default_scenario_path, load_scenario, parse_duration
+from scenarios.spec import default_scenario_path, load_scenario
 from slo.claims import ClaimStatus, Readiness
-from slogate.errors import RunIncompleteError, UsageError
 from slogate.pipeline import PipelineOutcome, PipelineRequest, run_pipeline
 
 __all__ = ["add_parser", "print_summary", "readiness_lines", "run"]

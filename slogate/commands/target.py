@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from slogate.errors import UsageError
+from foundation.errors import UsageError
 from target_service.cli import add_arguments, options_from
 from target_service.serve import StartupError, serve
 

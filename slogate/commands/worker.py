@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from slogate.errors import UsageError
+from foundation.errors import UsageError
 
 __all__ = ["add_parser", "run"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from scenarios.http.plan import HttpPlan
 from slo._types import Status
 from slo.capacity import (
@@ -21,7 +22,6 @@ from slo.capacity import (
 from slo.capacity import step as step_module
 from slo.spec.load import load_slo
 from slo.verdict import ObjectiveResult
-from slogate.errors import ConfigError
 from tests.capacity.builders import facts, found_result, verdict, with_conclusion
 
 PASSING = verdict(("p95", Status.PASS, 60, 150))

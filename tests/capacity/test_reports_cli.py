@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import UsageError
 from reports.capacity import render_capacity
 from scenarios.capacity import HoldPolicy, event_rate, scenario_at_level
 from scenarios.spec import CATALOG_DIR, load_scenario, parse_scenario
 from slo.capacity import write_capacity
 from slogate.cli import main
 from slogate.commands.capacity import exit_code
-from slogate.errors import UsageError
 from tests.capacity.builders import found_result, with_conclusion
 from tests.reports.browser import Browser, chromium_path
 

@@ -1,7 +1,8 @@
 """Deterministic run records for report tests: fixed timestamps, arithmetic values, no RNG.
 
 ``build_run(run_dir, variant)`` writes run.json, samples (one Parquet part per worker),
-timeseries.parquet, server.json and verdict.json exactly as the runner and evaluator would.
+timeseries.parquet, server.json, verdict.json and readiness.json exactly as the runner and
+evaluator would.
 The verdict is written by hand (not evaluated) so that the goldens change only when the
 report changes, not when the evaluator's wording does.
 
@@ -28,9 +29,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus
+from foundation.layout import RunInfo, RunLayout, RunStatus
+from scenarios.record import SAMPLE_SCHEMA
 from slo._types import Status
 from slo.budget import RunBudget
+from slo.claims import write_run_readiness
 from slo.fault_results import FaultBudget, FaultResult, PhaseObjective, PhaseResult
 from slo.server import CounterDelta, ServerRecord, write_server_record
 from slo.verdict import GroupResult, ObjectiveResult, Verdict, write_verdict
@@ -388,4 +391,5 @@ def build_run(run_dir: Path, variant: Variant = "mixed") -> Path:
         write_verdict(_fail_verdict(run_id), layout.verdict_json)
     elif variant == "insufficient":
         write_verdict(_insufficient_verdict(run_id), layout.verdict_json)
+    write_run_readiness(run_dir)  # as slo does whenever a run is judged
     return run_dir

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
+from foundation.layout import RunLayout
 from reports.render import render_all
-from scenarios.record import RunLayout
 from slo.alert_history import (
     ALERTS_JSON,
     AlertRecord,
@@ -21,7 +22,6 @@ from slo.alert_history import (
     read_alert_record,
     write_alert_record,
 )
-from slogate.errors import ConfigError
 from tests.reports.browser import Browser, chromium_path
 
 Record = Callable[[str], Path]
@@ -49,7 +49,8 @@ def test_firings_from_a_prometheus_range_result() -> None:
 
 def _with_alerts(record: Record, tmp_path: Path) -> Path:
     run = shutil.copytree(record("mixed"), tmp_path / "run")
-    start = RunLayout(run).read_info().model_extra["load_started_at"]
+    start = RunLayout(run).read_info().load_started_at
+    assert start is not None
     rules = [RuleInfo(alert="SLOBurnRate_avail", slo="http-availability", rule=r, severity=s,
                       long_window_s=lw, short_window_s=sw, threshold=t)
              for r, s, lw, sw, t in (("page-1h", "page", 110, 9.2, 14.4),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.record import RunLayout
+from foundation.layout import RunLayout
 from slogate.cli import main
 
 Record = Callable[[str], Path]

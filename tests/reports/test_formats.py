@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from foundation.errors import RunIncompleteError
+from foundation.layout import RunLayout
 from reports.load import load_report_data
 from reports.markdown import LIMIT, render_markdown
 from reports.render import render_all
-from scenarios.record import SAMPLE_SCHEMA, RunLayout, read_samples
-from slogate.errors import RunIncompleteError
+from scenarios.record import SAMPLE_SCHEMA, read_samples
 
 Record = Callable[[str], Path]
 
@@ -143,7 +144,7 @@ def test_run_stopped_by_abort_on_says_why_in_every_format(record: Record, tmp_pa
     reason = ("abort_on: objective 'http-availability' burned its error budget at 30.0x over "
               "the last 60 s (90 of 600 sends bad), at or above 14.4x")
     info = layout.read_info()
-    info.status, info.reason = info.status.__class__("aborted"), reason
+    info = info.model_copy(update={"status": info.status.__class__("aborted"), "reason": reason})
     layout.write_info(info)
     verdict = read_verdict(layout.verdict_json)
     write_verdict(dc_replace(verdict, status=Status.FAIL, abort=AbortResult(

@@ -11,8 +11,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from foundation.layout import RunLayout
 from reports.render import render_all
-from scenarios.record import RunLayout
 from slo.evaluate_run import EvaluateRequest, evaluate_run
 
 SLO = """\

@@ -25,9 +25,11 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from foundation.errors import UsageError
+from foundation.layout import RunLayout, RunStatus
 from scenarios.isolation.attempts import HTTP_ROUTES, VictimIds, attempts_for, ws_status
 from scenarios.isolation.probe import IsolationProbe, make_probe
-from scenarios.record import RunLayout, RunStatus, read_samples
+from scenarios.record import read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.plans import Tenant
 from scenarios.spec import parse_scenario
@@ -35,7 +37,6 @@ from slo.claims import ClaimStatus, Evidence, judge_claim
 from slo.claims.evidence import RunContext
 from slo.claims.facts import sample_facts
 from slo.samples import SampleColumns
-from slogate.errors import UsageError
 from target_service.config import Role, Tier
 from target_service.main import create_app
 from tests.target_service.helpers import create_tenant, make_settings, scrub_environ, serve_in_thread
@@ -131,7 +132,7 @@ def test_probe_during_a_real_run_is_refused_on_every_route(tmp_path: Path) -> No
     request = RunRequest(parse_scenario(REFERENCE), out_dir=tmp_path / "run", isolation_probe=True)
     outcome = run_scenario(request)
     assert outcome.status is RunStatus.COMPLETE, outcome.reason
-    summary = (RunLayout(outcome.run_dir).read_info().model_extra or {})["isolation_probe"]
+    summary = RunLayout(outcome.run_dir).read_info().isolation_probe or {}
     assert len(summary["victims"]) == 2
     for victim in summary["victims"]:
         assert victim["runs"] >= 1 and victim["agents"] >= 1 and victim["tokens"] == 2

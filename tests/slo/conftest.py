@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from scenarios.record import SAMPLE_SCHEMA, RunInfo, RunLayout, RunStatus
+from foundation.layout import RunInfo, RunLayout, RunStatus
+from scenarios.record import SAMPLE_SCHEMA
 
 T0 = 1_764_000_000.0
 

@@ -7,9 +7,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from foundation.errors import ConfigError
 from slo.abort import BurnWatch, abort_from_record, abort_rules
 from slo.spec.load import parse_slo
-from slogate.errors import ConfigError
 
 T0 = 1_764_000_000.0
 

@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from foundation.layout import RunStatus
 from reports.load import load_report_data
-from scenarios.record import RunStatus
 from scenarios.runner import RunRequest
 from scenarios.spec import parse_scenario
 from slogate.pipeline import PipelineRequest, run_pipeline

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import SourceError, UsageError
 from scenarios.record import read_samples
 from slo import EvaluateRequest, Status, evaluate_run
 from slo.evaluate_run import CATALOG_DIR
 from slo.importers import detect_format, import_file
 from slo.importers.locust_csv import reconstruct_latencies
 from slo.sli import percentiles
-from slogate.errors import SourceError, UsageError
 
 PCTS = ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"]
 HISTORY_HEADER = ["Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s", *PCTS,

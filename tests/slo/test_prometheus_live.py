@@ -14,7 +14,8 @@ import httpx
 import numpy as np
 import pytest
 
-from scenarios.record import RunInfo, RunLayout, RunStatus, SampleWriter
+from foundation.layout import RunInfo, RunLayout, RunStatus
+from scenarios.record import SampleWriter
 from slo import read_verdict
 from slo.crosscheck import cross_check_run
 from slo.sli import histogram_quantile

@@ -246,7 +246,7 @@ def test_faults_are_read_whether_run_json_declares_them_or_not() -> None:
     """The runner may keep ``faults`` as a run.json extra or declare it on RunInfo."""
     from pydantic import BaseModel
 
-    from scenarios.record import RunInfo
+    from foundation.layout import RunInfo
     from slo.faults import faults_of
 
     entry = _fault(10.0, 13.0, "storm")

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scenarios.record import RunLayout, RunStatus, SampleWriter
+from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, ConfigError, RunIncompleteError
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import SampleWriter
 from slo import EvaluateRequest, Status, evaluate_run, read_verdict
 from slo.evaluate_run import DEFAULT_SLO
 from slo.verdict import verdict_from_dict, verdict_to_dict
-from slogate.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, ConfigError, RunIncompleteError
 from tests.slo.conftest import T0, samples_table
 
 ISSUE_SLO = """\
@@ -193,3 +194,16 @@ def test_run_stopped_by_abort_on_is_judged_as_a_failed_gate(make_run: MakeRun,
     assert abort is not None and (abort.objective, abort.burn_rate, abort.threshold,
                                   abort.window_s) == ("availability", 50.0, 14.4, 60.0)
     assert read_verdict(outcome.verdict_path).abort == abort
+
+
+def test_judging_a_run_writes_readiness_json_beside_the_verdict(make_run: MakeRun, slo_file: Path) -> None:
+    from slo.claims import assess, gather_evidence, read_readiness
+
+    run = make_run([samples_table(5000, latency_ms=np.linspace(1, 600, 5000))])
+    outcome = evaluate_run(EvaluateRequest(run, slo_file))
+    data = json.loads((run / "readiness.json").read_text())
+    assert data["schema_version"] == 1 and len(data["claims"]) == 13
+    # the verdict failed (latency), so the readiness is NO-GO and says why
+    assert data["go"] is False and "SLO gate failed" in data["sentence"]
+    assert outcome.readiness is not None
+    assert read_readiness(run).readiness == outcome.readiness.readiness == assess(gather_evidence(run))

@@ -6,16 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from slo.spec import (
-    AvailabilityObjective,
-    ErrorRateObjective,
-    LatencyObjective,
-    load_slo,
-    parse_duration,
-    parse_slo,
-)
+from foundation.durations import parse_duration
+from foundation.errors import ConfigError
+from slo.spec import AvailabilityObjective, ErrorRateObjective, LatencyObjective, load_slo, parse_slo
 from slo.spec.k6 import parse_expression, parse_metric_key
-from slogate.errors import ConfigError
 
 CATALOG = Path(__file__).resolve().parents[2] / "slo" / "catalog"
 

@@ -17,11 +17,12 @@ import httpx
 import numpy as np
 import pytest
 
-from scenarios.record import RunStatus, read_samples
+from foundation.errors import EXIT_GATE_FAILED
+from foundation.layout import RunStatus
+from scenarios.record import read_samples
 from scenarios.runner import RunRequest
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario
-from slogate.errors import EXIT_GATE_FAILED
 from slogate.pipeline import PipelineRequest, run_pipeline
 from target_service.embedded import EmbeddedTargetOptions, start_embedded_target
 

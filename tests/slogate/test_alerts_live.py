@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 import target_service.embedded as embedded
-from scenarios.record import RunStatus
+from foundation.layout import RunStatus
 from scenarios.runner import RunProgress, RunRequest
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scenarios.record import RunStatus
+from foundation.errors import UsageError
+from foundation.layout import RunStatus
 from slo._types import Status
 from slo.verdict import write_verdict
 from slogate.cli import main
 from slogate.commands.compare import parse_percent
-from slogate.errors import UsageError
 from tests.slo.compare.helpers import verdict_with
 from tests.slo.conftest import T0, samples_table, write_run
 

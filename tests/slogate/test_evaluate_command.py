@@ -100,7 +100,7 @@ def test_usage_and_slo_errors_exit_2(
 def test_aborted_run_exits_3_in_one_sentence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from scenarios.record import RunStatus
+    from foundation.layout import RunStatus
 
     run = _run(tmp_path, status=RunStatus.ABORTED, reason="Ctrl-C")
     assert main(["evaluate", str(run), "--slo", str(_slo(tmp_path))]) == 3
@@ -174,14 +174,14 @@ def test_table_golden(tmp_path: Path) -> None:
 
 def test_faults_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A run with a fault in run.json: the terminal shows "recovered in X s" and the budget."""
-    from scenarios.record import RunLayout
+    from foundation.layout import RunLayout
 
     run = _run(tmp_path)
     layout = RunLayout(run)
     info = layout.read_info()
-    info.faults = [{"index": 0, "name": "kill #1", "action": "kill",  # type: ignore[attr-defined]
-                    "started_at": info.started_at + 5, "ended_at": info.started_at + 5,
-                    "status": "done"}]
+    info = info.with_facts(faults=[{"index": 0, "name": "kill #1", "action": "kill",
+                                    "started_at": info.started_at + 5,
+                                    "ended_at": info.started_at + 5, "status": "done"}])
     layout.write_info(info)
     main(["evaluate", str(run), "--slo", str(_slo(tmp_path))])
     out = capsys.readouterr().out

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.record import RunStatus
+from foundation.layout import RunStatus
 from scenarios.runner import RunRequest
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario

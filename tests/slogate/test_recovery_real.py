@@ -19,7 +19,8 @@ import httpx
 import numpy as np
 import pytest
 
-from scenarios.record import RunLayout, RunStatus, read_samples
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario
@@ -72,11 +73,11 @@ def test_fault_of_known_duration_recovers_within_a_second_of_the_truth(tmp_path:
     assert set(marks) == {"start", "end"}
     layout = RunLayout(run_dir)
     info = layout.read_info()
-    info.faults = [{  # type: ignore[attr-defined]
+    info = info.with_facts(faults=[{
         "index": 0, "name": "healthz errors", "action": "target",
         "spec": {"target": {"error_rate": 1.0}}, "planned_at": 0.0, "planned_for": FAULT_S,
         "started_at": marks["start"], "ended_at": marks["end"], "status": "done", "error": "",
-    }]
+    }])
     layout.write_info(info)
     slo = tmp_path / "slo.yaml"
     slo.write_text(SLO)

@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from scenarios.record import RunLayout, RunStatus, read_samples
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples
 from slogate.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,8 +243,8 @@ def test_terminal_summary_says_what_a_go_did_not_verify() -> None:
 
 
 def test_a_catalog_scenario_runs_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from foundation.errors import ConfigError
     from scenarios.spec import CATALOG_DIR, load_scenario
-    from slogate.errors import ConfigError
 
     monkeypatch.chdir(tmp_path)
     assert load_scenario("soak").path == CATALOG_DIR / "soak.yaml"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from slogate.errors import EXIT_USAGE, ConfigError
-from slogate.yamlfile import format_loc, load_yaml_model, parse_yaml_model
+from foundation.errors import EXIT_USAGE, ConfigError
+from foundation.yamlfile import format_loc, load_yaml_model, parse_yaml_model
 
 
 class Item(BaseModel):

@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from foundation.errors import TargetError, UsageError
+from foundation.layout import RunInfo, RunLayout
 from reports.model import worker_hosts_of
 from scenarios.distributed.chunks import HostSink, StreamTailer, decode_chunk, encode_chunk, shift_times
 from scenarios.distributed.protocol import (
@@ -20,13 +22,12 @@ from scenarios.distributed.protocol import (
 )
 from scenarios.http.plan import HttpPlan, RequestSpec, Stage
 from scenarios.loopback import address_allowed
-from scenarios.record import RunInfo, RunLayout, SampleWriter, read_samples
+from scenarios.record import SampleWriter, read_samples
 from scenarios.runner.distributed import distributed_settings
 from scenarios.runner.request import RunRequest
 from scenarios.runner.safety import ANY_ADDRESS, allowed_networks, check_target_allowed
 from scenarios.spec import load_scenario
 from scenarios.swarm import SessionGroup, SwarmPlan, assign_sessions
-from slogate.errors import TargetError, UsageError
 
 
 def _http(processes: int = 2) -> HttpPlan:
@@ -230,9 +231,9 @@ def test_distributed_settings(tmp_path: Path) -> None:
 def test_report_rows_from_run_json() -> None:
     info = RunInfo(run_id="r", target_url="http://x", started_at=0.0)
     assert worker_hosts_of(info) == ()
-    info.distributed = {"worker_hosts": [  # type: ignore[attr-defined]
+    info = info.with_facts(distributed={"worker_hosts": [
         {"address": "10.0.0.3", "hostname": "w1", "workers": [0, 1], "status": "done",
-         "clock_offset_s": 5.0012, "clock_rtt_s": 0.0004, "rows": 10}]}
+         "clock_offset_s": 5.0012, "clock_rtt_s": 0.0004, "rows": 10}]})
     (row,) = worker_hosts_of(info)
     assert (row.address, row.workers, row.rows) == ("10.0.0.3", "0-1", 10)
     assert row.clock_offset_ms == pytest.approx(5001.2)
@@ -254,7 +255,7 @@ def test_kubernetes_example_scenario_is_valid(tmp_path: Path) -> None:
 
 
 def test_bad_distributed_field_names_file_line_and_field(tmp_path: Path) -> None:
-    from slogate.errors import ConfigError
+    from foundation.errors import ConfigError
 
     path = tmp_path / "bad.yaml"
     path.write_text("target: http://10.0.0.1:80\nduration: 5s\nload: {model: open, rate: 5}\n"

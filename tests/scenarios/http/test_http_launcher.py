@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from foundation.errors import TargetError
+from foundation.layout import RunLayout
 from scenarios.http import (
     HttpLoadHandle,
     HttpPlan,
@@ -21,8 +23,7 @@ from scenarios.http import (
     start_http_load,
 )
 from scenarios.progress import ProgressReport
-from scenarios.record import RunLayout, read_samples
-from slogate.errors import TargetError
+from scenarios.record import read_samples
 
 pytestmark = pytest.mark.slow
 

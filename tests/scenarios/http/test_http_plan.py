@@ -6,9 +6,9 @@ import math
 
 import pytest
 
+from foundation.errors import ConfigError
 from scenarios.http import HttpPlan, RequestSpec, Stage, TenantCredential
 from scenarios.http.plan import split_count
-from slogate.errors import ConfigError
 
 PING = RequestSpec(name="ping", method="GET", path="/ping")
 TENANTS = (

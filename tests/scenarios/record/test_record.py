@@ -12,15 +12,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from scenarios.record import (
-    SAMPLE_SCHEMA,
-    RunInfo,
-    RunLayout,
-    RunStatus,
-    SampleWriter,
-    finalize_stream,
-    read_samples,
-)
+from foundation.layout import RunInfo, RunLayout, RunStatus
+from scenarios.record import SAMPLE_SCHEMA, SampleWriter, finalize_stream, read_samples
 
 
 def _record(writer: SampleWriter, n: int, start: int = 0) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenarios.record import RunLayout, SampleWriter, StreamTail
+from foundation.layout import RunLayout
+from scenarios.record import SampleWriter, StreamTail
 
 
 def _record(writer: SampleWriter, ts: float) -> None:

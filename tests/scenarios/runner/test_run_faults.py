@@ -28,7 +28,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from scenarios.record import RunLayout, RunStatus, read_samples
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario

@@ -17,11 +17,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scenarios.record import RunLayout, RunStatus, read_samples, read_timeseries
+from foundation.errors import TargetError
+from foundation.layout import RunLayout, RunStatus
+from scenarios.record import read_samples, read_timeseries
 from scenarios.runner import RunProgress, RunRequest, run_scenario
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario
-from slogate.errors import TargetError
 
 pytestmark = pytest.mark.slow
 
@@ -193,7 +194,7 @@ def test_short_run_against_the_embedded_reference_target(tmp_path: Path) -> None
     outcome = run_scenario(RunRequest(parse_scenario(REFERENCE), out_dir=tmp_path / "run"))
     assert outcome.status is RunStatus.COMPLETE, outcome.reason
     info = RunLayout(outcome.run_dir).read_info()
-    extra = info.model_extra or {}
+    extra = info.model_dump()  # typed facts and extras alike
     assert extra["provisioning"]["tenants"] == 3
     assert extra["provisioning"]["per_tier"] == {"starter": 1, "team": 1, "enterprise": 1}
     assert extra["provisioning"]["total_s"] > 0

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from foundation.errors import HarnessError, TargetError
 from scenarios.progress import BUCKET_BOUNDS_MS, LatencyHistogram, ProgressReport
 from scenarios.runner.disk import check_room_to_start, dir_bytes
 from scenarios.runner.plans import Tenant, build_http_plan, build_swarm_plan, ws_url
@@ -27,7 +28,6 @@ from scenarios.runner.resources import (
 from scenarios.runner.safety import check_target_allowed, is_loopback_host
 from scenarios.runner.timeseries import ProgressTracker, TimeseriesRecorder
 from scenarios.spec import parse_scenario
-from slogate.errors import HarnessError, TargetError
 
 
 def _fake_dns(table: dict[str, list[str]]) -> Callable[[str], list[str]]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from scenarios.spec import load_scenario, parse_scenario
-from slogate.errors import ConfigError
 
 _HEAD = """target: embedded
 duration: 20s

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scenarios.spec import CATALOG_DIR, load_scenario, parse_duration
+from foundation.durations import parse_duration
+from scenarios.spec import CATALOG_DIR, load_scenario
 from slo.claims.facts import _spike_window
 from slo.claims.judge import LEAK_MIN_S
 from slo.resources import SETTLE_S

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.durations import parse_duration
+from foundation.errors import ConfigError, UsageError
 from scenarios.spec import (
     LevelStep,
     StageModel,
@@ -17,10 +19,8 @@ from scenarios.spec import (
     level_at,
     load_scenario,
     parse_bytes,
-    parse_duration,
     parse_scenario,
 )
-from slogate.errors import ConfigError, UsageError
 
 GENERIC = """\
 target: http://127.0.0.1:9000

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from foundation.layout import RunLayout
 from scenarios.progress import ProgressReport, kind_histogram, merge_reports
-from scenarios.record import RunLayout, finalize_stream, read_samples, read_stream
+from scenarios.record import finalize_stream, read_samples, read_stream
 from scenarios.swarm import SessionGroup, SwarmHandle, SwarmPlan, start_swarm
 
 from .wsservers import Behaviour, SlogateServer

@@ -3,6 +3,8 @@ runner's own stage expansion, hand counts)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 import pyarrow as pa
@@ -162,3 +164,23 @@ def test_scenario_facts_per_tier_plan() -> None:
     plans = {p.tier: (p.tenants, p.sessions_per_tenant) for p in f.tiers}
     assert plans == {"team": (2, 40), "starter": (1, 10)}  # the least any tenant got
     assert f.planned_sessions == 100
+
+
+@pytest.mark.parametrize(
+    "stages",
+    [
+        [{"kind": "steady", "duration": 30.0, "level": 10.0},
+         {"kind": "spike", "duration": 60.0, "level": 10.0, "factor": 4.0, "hold": 12.0}],
+        [{"kind": "ramp", "duration": 20.0, "to": 5.0},
+         {"kind": "spike", "duration": 45.0, "level": None, "factor": None, "hold": None}],
+    ],
+)
+def test_the_claims_find_the_spike_where_the_schedule_puts_it(stages: list[dict[str, Any]]) -> None:
+    window = scenario_facts({"stages": stages}).spike
+    assert window is not None
+    models = [StageModel.model_validate({k: v for k, v in s.items() if v is not None}) for s in stages]
+    steps = expand_stages(models, default_level=None, duration_s=None)
+    starts = np.cumsum([0.0] + [s.duration_s for s in steps])
+    peak = max(range(len(steps)), key=lambda i: steps[i].level)
+    assert (window.start_s, window.end_s) == pytest.approx((starts[peak], starts[peak + 1]))
+    assert window.factor == pytest.approx(steps[peak].level / steps[peak - 1].level)

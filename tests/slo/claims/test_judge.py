@@ -247,7 +247,7 @@ def test_claim4_reads_cpu_from_timeseries_when_no_objective_measures_it(tmp_path
 
     import pyarrow.parquet as pq
 
-    from scenarios.record import RunLayout
+    from foundation.layout import RunLayout
     from slo.claims.gather import gather_evidence
     from slo.verdict import read_verdict, write_verdict
     from tests.reports.builders import build_run
@@ -260,7 +260,7 @@ def test_claim4_reads_cpu_from_timeseries_when_no_objective_measures_it(tmp_path
     ev = gather_evidence(run_dir)
     table = pq.read_table(layout.timeseries).to_pandas()
     info = layout.read_info()
-    judged = table[table["ts"] >= info.model_extra["load_started_at"] + info.warmup_s]
+    judged = table[table["ts"] >= info.load_started_at + info.warmup_s]
     expected = float(judged["target_cpu_percent"].mean())
     result = judge_claim(4, ev)
     assert result.value == pytest.approx(expected)

@@ -198,7 +198,7 @@ def test_comparison_json_round_trips_and_is_strict_json() -> None:
 
 
 def test_unknown_schema_version_is_refused_by_name() -> None:
-    from slogate.errors import ConfigError
+    from foundation.errors import ConfigError
 
     with pytest.raises(ConfigError, match="schema_version 99 is not supported"):
         comparison_from_dict({"schema_version": 99})

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from foundation.errors import ConfigError, RunIncompleteError, UsageError
 from slo._types import Status
 from slo.history import (
     LATEST_PASSING,
@@ -21,7 +22,6 @@ from slo.history import (
     resolve_baseline,
 )
 from slo.verdict import write_verdict
-from slogate.errors import ConfigError, RunIncompleteError, UsageError
 from tests.slo.compare.helpers import synthetic_run, verdict_with
 from tests.slo.conftest import T0, samples_table
 

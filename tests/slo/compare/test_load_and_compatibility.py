@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from scenarios.record import RunStatus
+from foundation.errors import RunIncompleteError
+from foundation.layout import RunStatus
 from slo._types import Status
 from slo.compare import (
     Mismatch,
@@ -21,7 +22,6 @@ from slo.compare import (
     slo_objectives,
 )
 from slo.verdict import write_verdict
-from slogate.errors import RunIncompleteError
 from tests.slo.compare.helpers import verdict_with
 from tests.slo.conftest import T0, samples_table
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from slogate.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = ["FieldValueError", "format_loc", "load_yaml_model", "parse_yaml_model"]
 
