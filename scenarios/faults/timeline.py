@@ -123,17 +123,20 @@ class FaultTimeline:
 
     def _begin(self, i: int) -> None:
         record, action = self.records[i], self._actions[i]
+        # stamped before applying: the fault can take effect at any moment of the apply (an
+        # immediate PostgreSQL stop is seen by clients before pg_ctl returns), so its start
+        # is the earliest moment; its end is stamped after the undo has finished
+        began = self._clock()
         try:
             action.apply()
         except FaultError as exc:
             with self._lock:
                 record.status, record.error = "failed", str(exc)
             return
-        now = self._clock()
         with self._lock:
-            record.started_at = now
+            record.started_at = began
             if self._faults[i].for_ is None:  # kill, exec without undo: over once applied
-                record.ended_at, record.status = now, "done"
+                record.ended_at, record.status = began, "done"
             else:
                 record.status = "in_force"
 

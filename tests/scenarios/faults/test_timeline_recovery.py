@@ -115,3 +115,28 @@ def test_never_recovered_and_never_ended_faults_are_not_recovered() -> None:
     assert not down.ok and down.error == "not recovered"
     assert down.latency_ms == pytest.approx((104.76 - 101.0) * 1000.0)  # observed without recovery
     assert not cut.ok and cut.ts == 104.0 and cut.error.startswith("not recovered")
+
+
+class _SlowAction(_Action):
+    """An apply and undo that take 0.3 s each, like pg_ctl stopping and starting a server."""
+
+    def apply(self) -> None:
+        super().apply()
+        time.sleep(0.3)
+
+    def undo(self) -> None:
+        super().undo()
+        time.sleep(0.3)
+
+
+def test_a_slow_fault_starts_when_applying_begins_and_ends_when_undone() -> None:
+    """Clients see an immediate stop before pg_ctl returns: the start is the apply's first
+    instant (never after its effect), the end the moment the undo has finished."""
+    action = _SlowAction()
+    timeline = FaultTimeline(_faults("  - {at: 0.1s, for: 0.5s, target: {stall_s: 1}}\n"), [action])
+    timeline.start(time.time())
+    time.sleep(1.4)
+    (record,) = timeline.stop()
+    applied_at, undone_at = action.calls[0][1], action.calls[1][1]
+    assert record["started_at"] <= applied_at
+    assert record["ended_at"] >= undone_at + 0.3
