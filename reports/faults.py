@@ -68,7 +68,7 @@ def fault_rows(d: ReportData) -> list[FaultRow]:
             r.name, r.action, rel(r.start), rel(r.end), r.summary, r.recovered,
             _secs(r.health_recovery_s, r.health_recovered),
             _secs(r.sli_recovery_s, r.sli_recovered if r.end is not None else None)
-            + (f" ({r.window_s:g} s window)" if r.sli_recovered else ""),
+            + (f" ({r.window_s:.3g} s window)" if r.sli_recovered else ""),
             _budget(r), _phases(r), r.note,
         ) for r in results]
     return [FaultRow(f.name, f.action, rel(f.start), rel(f.end), "not judged", False, "-", "-",
