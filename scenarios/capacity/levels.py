@@ -26,10 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from foundation.errors import UsageError
-from foundation.yamlfile import format_loc
 from scenarios.spec import LoadedScenario, Scenario
 
 __all__ = ["VARY", "HoldPolicy", "Vary", "event_rate", "scenario_at_level"]
@@ -103,15 +100,7 @@ def scenario_at_level(
         data["websocket"] = _sessions(s, round(level), tier)
     else:
         _tenants(data, s, round(level), tier, tenant_sessions)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise UsageError(
-            f"--vary {vary} at level {level:g} does not fit the scenario: "
-            f"{format_loc(tuple(first['loc']))}: {first['msg']}"
-        ) from exc
-    return LoadedScenario(scenario, loaded.path, loaded.slo_path)
+    return loaded.replaced(data, f"--vary {vary} at level {level:g} does not fit")
 
 
 def _open_load(s: Scenario, rate: float) -> dict[str, Any]:

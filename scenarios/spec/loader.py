@@ -55,12 +55,17 @@ class LoadedScenario:
             data["duration"] = duration_s
         if target is not None:
             data["target"] = target
+        return self.replaced(data, "the command-line overrides do not fit")
+
+    def replaced(self, data: dict[str, Any], misfit: str) -> LoadedScenario:
+        """This scenario's file with its fields replaced by ``data``, validated again; a misfit
+        is a usage error led by ``misfit`` (the flags, not the file, are wrong)."""
         try:
             scenario = Scenario.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise UsageError(
-                f"the command-line overrides do not fit the scenario: "
+                f"{misfit} the scenario: "
                 f"{format_loc(tuple(first['loc']))}: {first['msg']}"
             ) from exc
         return LoadedScenario(scenario, self.path, self.slo_path)

@@ -22,6 +22,7 @@ import argparse
 from pathlib import Path
 
 from foundation.errors import EXIT_OK, ConfigError, ReportError, UsageError
+from slogate.commands._terminal import positive_duration
 
 __all__ = ["RULES_FILE", "TEST_FILE", "add_parser", "run", "write_alerts"]
 
@@ -76,16 +77,7 @@ def write_alerts(slo: Path, out: Path, duration_s: float | None,
 
 
 def run(args: argparse.Namespace) -> int:
-    from foundation.durations import parse_duration
-
-    duration_s = None
-    if args.duration is not None:
-        try:
-            duration_s = parse_duration(args.duration)
-        except ValueError as exc:
-            raise UsageError(f"--duration {args.duration!r}: {exc}") from exc
-        if duration_s <= 0:
-            raise UsageError("--duration must be more than 0 seconds")
+    duration_s = positive_duration("--duration", args.duration)
     if args.scrape_interval <= 0:
         raise UsageError("--scrape-interval must be more than 0 seconds")
     rules, test = write_alerts(args.slo, args.out, duration_s, args.scrape_interval)

@@ -14,16 +14,15 @@ from types import TracebackType
 from typing import TextIO
 
 from rich.console import Console, Group
-from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from foundation.durations import parse_duration
 from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, UsageError
 from scenarios.capacity import VARY
 from scenarios.spec import CATALOG_DIR, load_scenario
 from slo.capacity import CapacityResult
 from slogate.capacity import CapacityProgress, CapacityRequest, run_capacity
+from slogate.commands._terminal import LiveRegion, positive_duration
 
 __all__ = ["add_parser", "exit_code", "run"]
 
@@ -56,12 +55,8 @@ examples:
 
 
 def _duration(flag: str, text: str) -> float:
-    try:
-        value = parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"{flag} {text!r}: {exc}") from exc
-    if value <= 0:
-        raise UsageError(f"{flag} must be more than 0 seconds")
+    value = positive_duration(flag, text)
+    assert value is not None  # these flags have defaults
     return value
 
 
@@ -178,18 +173,7 @@ def _level(value: float, unit: str) -> str:
     return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.3g} {unit}"
 
 
-class _LiveDisplay(_Display):
-    def __init__(self, console: Console) -> None:
-        self._live = Live(console=console, refresh_per_second=2, transient=False)
-
-    def __enter__(self) -> _Display:
-        self._live.__enter__()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._live.__exit__(exc_type, exc, tb)
-
+class _LiveDisplay(LiveRegion, _Display):
     def update(self, progress: CapacityProgress) -> None:
         table = Table(title="slogate capacity", expand=False)
         for col in ("#", "level", "phase", "outcome", "sent/s", "p95", "errors", "why"):
@@ -210,7 +194,7 @@ class _LiveDisplay(_Display):
             if r is not None:
                 line += (f" · {r.phase} {r.elapsed_s:.0f}/{r.planned_s:.0f} s, {r.requests_per_s:.1f} req/s"
                          + ("" if r.p95_ms is None else f", p95 {r.p95_ms:.0f} ms"))
-        self._live.update(Group(table, Text(line)))
+        self.show(Group(table, Text(line)))
 
 
 class _LineDisplay(_Display):

@@ -14,14 +14,13 @@ from types import TracebackType
 from typing import TextIO
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 
-from foundation.durations import parse_duration
 from foundation.errors import RunIncompleteError, UsageError
 from scenarios.runner import RunProgress, RunRequest
 from scenarios.spec import default_scenario_path, load_scenario
 from slo.claims import ClaimStatus, Readiness
+from slogate.commands._terminal import LiveRegion, positive_duration
 from slogate.pipeline import PipelineOutcome, PipelineRequest, run_pipeline
 
 __all__ = ["add_parser", "print_summary", "readiness_lines", "run"]
@@ -161,14 +160,7 @@ def add_parser(
 
 
 def run(args: argparse.Namespace) -> int:
-    duration_s = None
-    if args.duration is not None:
-        try:
-            duration_s = parse_duration(args.duration)
-        except ValueError as exc:
-            raise UsageError(f"--duration {args.duration!r}: {exc}") from exc
-        if duration_s <= 0:
-            raise UsageError("--duration must be more than 0 seconds")
+    duration_s = positive_duration("--duration", args.duration)
     # a bare catalog name (``readiness``) is resolved by load_scenario itself
     loaded = load_scenario(args.scenario if args.scenario is not None else default_scenario_path())
     if args.expect_workers is not None and args.expect_workers < 1:
@@ -299,22 +291,7 @@ def _p95(progress: RunProgress) -> str:
             f"ws first token {_ms(progress.ws_first_token_p95_ms)}")
 
 
-class _LiveDisplay(_Display):
-    def __init__(self, console: Console) -> None:
-        self._live = Live(console=console, refresh_per_second=2, transient=False)
-
-    def __enter__(self) -> _Display:
-        self._live.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._live.__exit__(exc_type, exc, tb)
-
+class _LiveDisplay(LiveRegion, _Display):
     def update(self, progress: RunProgress) -> None:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
@@ -332,7 +309,7 @@ class _LiveDisplay(_Display):
             table.add_row("schedule slips", str(progress.schedule_slips))
         if progress.faults:
             table.add_row("fault in force", ", ".join(progress.faults), style="bold red")
-        self._live.update(table)
+        self.show(table)
 
 
 class _LineDisplay(_Display):
