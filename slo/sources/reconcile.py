@@ -41,7 +41,7 @@ from slo.server import HistogramDelta, ServerRecord
 from slo.sli import histogram_quantile, percentiles
 from slo.spec.model import CrossCheckConfig
 
-__all__ = ["CrossCheck", "operation_key", "reconcile"]
+__all__ = ["CrossCheck", "glob_regex", "operation_key", "operation_labels", "reconcile"]
 
 _LABEL = re.compile(r"^[A-Za-z][\w-]*:\s+(?=[A-Z]+ /)")
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -64,6 +64,32 @@ def operation_key(name: str) -> str:
     docs/reports.md) is dropped: the server counts the request under its route alone.
     """
     return _PARAM.sub("{}", _LABEL.sub("", name.strip()))
+
+
+def operation_labels(pattern: str, operation: str) -> dict[str, str] | None:
+    """The server labels an operation name (or glob) stands for: the inverse of how the
+    cross-check names a server series (``operation.format(**labels)``, then
+    :func:`operation_key`). ``"POST /v1/runs"`` with ``"{method} {route}"`` ->
+    ``{"method": "POST", "route": "/v1/runs"}``; ``"GET /v1/runs/{id}"`` -> route
+    ``/v1/runs/{}`` (parameters blanked, as the server's are); a glob stays a glob in each
+    label (:func:`glob_regex` makes it a label regex). None when the name does not split
+    along the template's literal text (``"*"`` for two labels)."""
+    parts = re.split(r"\{(\w+)\}", operation)
+    fields = parts[1::2]
+    if not fields or len(set(fields)) != len(fields):
+        return None
+    shape = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+    match = re.fullmatch(shape, operation_key(pattern))
+    return None if match is None else {f: match.group(f) for f in fields}
+
+
+def glob_regex(glob: str) -> str:
+    """A glob (``*``, ``?``; ``{}`` = any path parameter, as :func:`operation_key` leaves
+    it) as an RE2 regex for a Prometheus label matcher (which anchors it)."""
+    out = []
+    for token in re.split(r"(\{\}|[*?])", glob):
+        out.append({"*": ".*", "?": ".", "{}": r"\{[^}]*\}"}.get(token, re.escape(token)))
+    return "".join(out)
 
 
 def reconcile(samples: SampleColumns, record: ServerRecord, config: CrossCheckConfig) -> CrossCheck:

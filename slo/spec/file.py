@@ -22,7 +22,7 @@ from slo.spec.k6 import (
     parse_metric_key,
     thresholds_to_objectives,
 )
-from slo.spec.model import CrossCheckConfig, Objective, RatioObjective
+from slo.spec.model import CrossCheckConfig, Objective, WindowedObjective
 
 __all__ = ["SloFile"]
 
@@ -97,7 +97,7 @@ class SloFile(BaseModel):
                 update["warmup_s"] = self.warmup_s
             if (
                 self.window is not None
-                and isinstance(objective, RatioObjective)
+                and isinstance(objective, WindowedObjective)
                 and "window" not in objective.model_fields_set
             ):
                 update["window"] = self.window

@@ -35,6 +35,7 @@ from slo._types import Comparison, GroupBy
 
 __all__ = [
     "DEFAULT_WINDOW_S",
+    "REFERENCE_LATENCY_BUCKETS_S",
     "AbortOn",
     "AvailabilityObjective",
     "CpuObjective",
@@ -47,6 +48,7 @@ __all__ = [
     "Select",
     "ServerLatencyObjective",
     "TtftObjective",
+    "WindowedObjective",
     "WsDropRateObjective",
 ]
 
@@ -114,11 +116,21 @@ class _Ungrouped(_Base):
         return value
 
 
-class LatencyObjective(_Base):
+class WindowedObjective(_Base):
+    """Objectives with an error budget over a compliance window, and so burn-rate alerts
+    (``slogate alerts``): ``window`` (the file's ``window`` when absent) and ``alerts``."""
+
+    window: Duration = Field(default=DEFAULT_WINDOW_S, gt=0)
+    alerts: bool = True
+
+
+class LatencyObjective(WindowedObjective):
     """A latency percentile (or avg/min/max) of the selected samples, in milliseconds.
 
     ``corrected: true`` judges response time corrected for coordinated omission,
-    ``latency_ms + (ts - intended_ts) * 1000``, instead of raw latency.
+    ``latency_ms + (ts - intended_ts) * 1000``, instead of raw latency. ``window`` and
+    ``alerts`` serve the burn-rate rules only (a percentile ``p`` allows ``1 - p/100`` of the
+    requests to be slower than the threshold); the verdict judges the percentile itself.
     """
 
     sli: Literal["latency"] = "latency"
@@ -173,11 +185,9 @@ class AbortOn(_Frozen):
     min_events: int = Field(default=20, ge=1)
 
 
-class RatioObjective(_Base):
+class RatioObjective(WindowedObjective):
     """Base of objectives over a share of bad events, with a compliance window for budgets."""
 
-    window: Duration = Field(default=DEFAULT_WINDOW_S, gt=0)
-    alerts: bool = True
     comparison: Comparison = "<="
     abort_on: AbortOn | None = None
 
@@ -373,6 +383,23 @@ Objective = Annotated[
 """Any objective; the ``sli`` field picks the model."""
 
 
+def _geometric_buckets(start: float, stop: float, ratio: float) -> tuple[float, ...]:
+    out = [start]
+    while out[-1] * ratio < stop:
+        out.append(round(out[-1] * ratio, 6))
+    out.append(stop)
+    return tuple(out)
+
+
+REFERENCE_LATENCY_BUCKETS_S: Final[tuple[float, ...]] = _geometric_buckets(0.001, 30.0, 1.2)
+"""The reference target's latency bucket bounds (``le``, seconds): geometric x1.2 from 1 ms
+to 30 s. A contract like the metric names (docs/ARCHITECTURE.md, "Service metrics"); a test
+pins it to ``target_service.metrics.LATENCY_BUCKETS_S``."""
+
+_REFERENCE_COUNTER: Final = "slogate_http_requests_total"
+_REFERENCE_HISTOGRAM: Final = "slogate_http_request_duration_seconds"
+
+
 class CrossCheckConfig(_Frozen):
     """How a target's Prometheus metrics map onto the client's samples (for foreign targets).
 
@@ -381,8 +408,14 @@ class CrossCheckConfig(_Frozen):
     ``"{method} {route}"``.
     """
 
-    request_counter: str = "slogate_http_requests_total"
-    latency_histogram: str = "slogate_http_request_duration_seconds"
+    request_counter: str = _REFERENCE_COUNTER
+    latency_histogram: str = _REFERENCE_HISTOGRAM
+    latency_buckets: list[float] | None = Field(default=None, min_length=1)
+    """The ``le`` bounds of ``latency_histogram``'s buckets, in seconds (``slogate alerts``
+    needs a bucket at a latency threshold). Unset: known for the reference histogram only."""
+    tenant_label: str | None = None
+    """The counter's and histogram's label holding the tenant (``select.tenant`` in
+    ``slogate alerts``). Unset: ``tenant`` for the reference counter, none for another."""
     operation: str = "{method} {route}"
     status_label: str = "status"
     extra_histograms: list[str] = Field(
@@ -409,6 +442,28 @@ class CrossCheckConfig(_Frozen):
     calibration_operation: str | None = "GET /healthz"
     """An operation that does almost nothing in its handler: its client-server gap at each
     quantile is the run's measured overhead (the tolerance when none is set)."""
+
+    @field_validator("latency_buckets")
+    @classmethod
+    def _ascending(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(b <= 0 or math.isnan(b) for b in value):
+            raise PydanticCustomError("bucket", "bucket bounds are positive seconds")
+        return None if value is None else sorted(set(value))
+
+    def histogram_buckets(self) -> tuple[float, ...] | None:
+        """``latency_histogram``'s bucket bounds in seconds, or None when unknown (a foreign
+        histogram whose file gives no ``latency_buckets``: never guessed)."""
+        if self.latency_buckets is not None:
+            return tuple(self.latency_buckets)
+        if self.latency_histogram == _REFERENCE_HISTOGRAM:
+            return REFERENCE_LATENCY_BUCKETS_S
+        return None
+
+    def tenant_label_name(self) -> str | None:
+        """The label holding the tenant, or None when the target's metrics have none known."""
+        if self.tenant_label is not None:
+            return self.tenant_label
+        return "tenant" if self.request_counter == _REFERENCE_COUNTER else None
 
 
 def _check_warn(

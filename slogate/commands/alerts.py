@@ -1,9 +1,12 @@
 """``slogate alerts SLO_FILE [--format prometheus] [--out DIR] [--duration D]``.
 
-Writes Prometheus recording and alerting rules for each ratio objective of an SLO file: the
-SRE Workbook's multi-window, multi-burn-rate alerts (page: 14.4x over 1h and 5m, 6x over 6h
-and 30m; ticket: 1x over 3d and 6h), for the metric names of the file's ``cross_check``
-section (the reference target's by default). Two files in DIR:
+Writes Prometheus recording and alerting rules for each availability, error_rate and latency
+percentile objective of an SLO file (a latency percentile as the share of requests slower
+than the histogram bucket at its threshold): the SRE Workbook's multi-window,
+multi-burn-rate alerts (page: 14.4x over 1h and 5m, 6x over 6h and 30m; ticket: 1x over 3d
+and 6h), for the metric names of the file's ``cross_check`` section (the reference target's
+by default). Objectives the target's metrics cannot express are listed, with the reason, in
+the rule file's header. Two files in DIR:
 
   slogate-alerts.rules.yml   the rules (promtool check rules slogate-alerts.rules.yml)
   slogate-alerts.test.yml    their unit test (promtool test rules slogate-alerts.test.yml)
@@ -64,7 +67,8 @@ def write_alerts(slo: Path, out: Path, duration_s: float | None,
     if not plan.objectives:
         reasons = "; ".join(f"{name}: {why}" for name, why in plan.skipped) or "no objectives"
         raise ConfigError(f"no objective can become a burn-rate alert ({reasons}); add an "
-                          "availability or error_rate objective", path=str(slo))
+                          "availability, error_rate or latency percentile objective",
+                          path=str(slo))
     rules, test = out / RULES_FILE, out / TEST_FILE
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,8 @@ CASES = [
     pytest.param("tests/slo/golden/alerts/foreign.yaml", None, "foreign", id="foreign-workbook"),
     pytest.param("tests/slo/golden/alerts/foreign.yaml", 600.0, "foreign-10m",
                  id="foreign-10m-run"),
+    pytest.param("tests/slo/golden/alerts/select.yaml", None, "select", id="select-workbook"),
+    pytest.param("tests/slo/golden/alerts/select.yaml", 60.0, "select-60s", id="select-60s-run"),
 ]
 
 
@@ -160,13 +162,134 @@ def test_cli_bad_flags_exit_2(tmp_path: Path, args: list[str], message: str,
     assert code == 2 and message in capsys.readouterr().err
 
 
-def test_slo_without_ratio_objectives_exits_2_saying_why(
+def test_slo_without_alertable_objectives_exits_2_saying_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     slo = tmp_path / "latency.yaml"
-    slo.write_text("objectives:\n  - {name: p95, sli: latency, percentile: 95, "
-                   "threshold_ms: 500}\n")
+    slo.write_text("objectives:\n  - {name: mean, sli: latency, aggregate: avg, "
+                   "threshold_ms: 500}\n  - {name: drops, sli: ws_drop_rate, "
+                   "threshold_percent: 1}\n")
     assert main(["alerts", str(slo), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert str(slo) in err and "p95: a latency objective is not a ratio" in err
+    assert str(slo) in err and "mean: the avg latency is not a share of requests" in err
+    assert "drops: the server cannot express WebSocket drops" in err
     assert not (tmp_path / "out").exists()
+
+
+# ----- latency, name/tenant selection, WebSocket drops -------------------------------------
+
+def _spec(objectives: str, cross_check: str = "") -> str:
+    return f"objectives:\n{objectives}" + (f"cross_check:\n{cross_check}" if cross_check else "")
+
+
+def _skipped(text: str) -> dict[str, str]:
+    plan = build_rules(parse_slo(text, source="t.yaml"))
+    return dict(plan.skipped)
+
+
+def test_reference_buckets_are_the_targets() -> None:
+    from slo.spec.model import REFERENCE_LATENCY_BUCKETS_S
+    from target_service.metrics import LATENCY_BUCKETS_S
+
+    assert REFERENCE_LATENCY_BUCKETS_S == LATENCY_BUCKETS_S
+
+
+@pytest.mark.parametrize("threshold_ms", [300.0, 500.0, 1.0, 100.0, 30_000.0, 2.0736])
+def test_latency_rule_reads_the_largest_bucket_at_or_below_the_threshold(
+    threshold_ms: float,
+) -> None:
+    from target_service.metrics import LATENCY_BUCKETS_S
+
+    # independently: the target's own bounds, filtered here
+    expected = max(b for b in LATENCY_BUCKETS_S if b * 1000 <= threshold_ms + 1e-9)
+    plan = build_rules(parse_slo(_spec(
+        f"  - {{name: p, sli: latency, percentile: 95, threshold_ms: {threshold_ms}}}\n")))
+    (o,) = plan.objectives
+    text = plan.rules_yaml()
+    le = re.findall(r'le=~?"([^"]+)"', text)
+    assert le and all(v in (repr(expected), f"{expected:g}(\\\\.0)?") for v in le), le
+    assert o.allowed_bad_ratio == pytest.approx(0.05)
+    conservative = expected * 1000 < threshold_ms - 1e-9
+    assert ("conservative" in text) is conservative
+    # bad = all - the bucket at or below the threshold; all = the histogram's count
+    assert ("slogate_http_request_duration_seconds_count{" in o.total_rate
+            and "_bucket{" in o.bad_rate and o.bad_rate.startswith("(" + o.total_rate + " - "))
+
+
+def test_latency_threshold_below_every_bucket_is_listed() -> None:
+    why = _skipped(_spec("  - {name: p, sli: latency, percentile: 99, threshold_ms: 0.5}\n"))
+    assert "no bucket at or below 0.5 ms" in why["p"]
+
+
+def test_foreign_histogram_without_bounds_is_listed_never_guessed() -> None:
+    why = _skipped(_spec(
+        "  - {name: p, sli: latency, percentile: 95, threshold_ms: 300}\n",
+        "  request_counter: http_requests\n  latency_histogram: http_seconds\n"))
+    assert why["p"].startswith("the bucket bounds of http_seconds are unknown")
+
+
+@pytest.mark.parametrize(("objective", "reason"), [
+    pytest.param("{name: x, sli: latency, aggregate: max, threshold_ms: 9}",
+                 "the max latency is not a share", id="aggregate"),
+    pytest.param("{name: x, sli: latency, percentile: 5, threshold_ms: 9, comparison: '>='}",
+                 "only an upper bound", id="lower-bound"),
+    pytest.param("{name: x, sli: ttft, percentile: 95, threshold_ms: 900}",
+                 "select.kind ['ws_first_token']", id="ttft-not-http"),
+    pytest.param("{name: x, sli: ws_drop_rate, threshold_percent: 1}",
+                 "4400/4401/4403/4408/4429/1013", id="ws-drops"),
+    pytest.param("{name: x, sli: error_rate, threshold_percent: 1, select: {name: '*'}}",
+                 "does not split into the labels", id="name-without-route"),
+    pytest.param("{name: x, sli: server_latency, threshold_ms: 100}",
+                 "not a share of good/total events", id="server-histogram"),
+])
+def test_objectives_without_rules_say_why(objective: str, reason: str) -> None:
+    assert reason in _skipped(_spec(f"  - {objective}\n"))["x"]
+
+
+def test_tenant_matcher_only_where_the_counter_has_a_tenant_label() -> None:
+    objective = "  - {name: t, sli: availability, target: 99, select: {tenant: [acme, 't-1?']}}\n"
+    plan = build_rules(parse_slo(_spec(objective)))
+    assert 'tenant=~"acme|t\\\\-1."' in plan.objectives[0].total_rate
+    foreign = "  request_counter: http_requests\n"
+    assert "no known tenant label" in _skipped(_spec(objective, foreign))["t"]
+    named = foreign + "  tenant_label: org\n"
+    assert 'org=~"acme|t\\\\-1."' in build_rules(
+        parse_slo(_spec(objective, named))).objectives[0].total_rate
+
+
+@pytest.mark.parametrize(("name", "server_labels", "matches"), [
+    pytest.param("POST /v1/runs", {"method": "POST", "route": "/v1/runs"}, True, id="exact"),
+    pytest.param("POST /v1/runs", {"method": "GET", "route": "/v1/runs"}, False, id="method"),
+    pytest.param("GET /v1/runs/{id}", {"method": "GET", "route": "/v1/runs/{run_id}"}, True,
+                 id="param-names-differ"),
+    pytest.param("GET /v1/runs/{id}", {"method": "GET", "route": "/v1/runs"}, False,
+                 id="no-param"),
+    pytest.param("GET /v1/*", {"method": "GET", "route": "/v1/agents/{agent_id}"}, True,
+                 id="glob"),
+    pytest.param("isolation: GET /v1/runs/{id}", {"method": "GET", "route": "/v1/runs/{x}"},
+                 True, id="probe-label"),
+])
+def test_name_matchers_select_the_series_the_cross_check_names_alike(
+    name: str, server_labels: dict[str, str], matches: bool
+) -> None:
+    """The rule's label regexes keep a server series exactly when the cross-check would
+    name that series as the selected operation (operation_key of the formatted labels)."""
+    from slo.sources.reconcile import glob_regex, operation_key, operation_labels
+
+    labels = operation_labels(name, "{method} {route}")
+    assert labels is not None
+    kept = all(re.fullmatch(glob_regex(g), server_labels[k]) for k, g in labels.items())
+    server_op = operation_key("{method} {route}".format(**server_labels))
+    import fnmatch
+    assert kept is matches is fnmatch.fnmatchcase(server_op, operation_key(name))
+
+
+@needs_promtool
+def test_promtool_unit_test_fails_when_the_latency_bucket_is_wrong(tmp_path: Path) -> None:
+    """A rule reading another bucket than the one the test series (and the target) expose
+    never sees the fast requests: the unit test must catch it."""
+    rules, test = write_alerts(ROOT / "slo/catalog/default.yaml", tmp_path, 60.0)
+    rules.write_text(rules.read_text().replace('le="0.492314"', 'le="0.590777"'))
+    assert _promtool("check", "rules", rules.name, cwd=tmp_path).returncode == 0
+    result = _promtool("test", "rules", test.name, cwd=tmp_path)
+    assert result.returncode != 0 and "http-p95" in result.stdout + result.stderr

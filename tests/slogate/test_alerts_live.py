@@ -1,12 +1,19 @@
 """A run with ``--prometheus local`` loads the SLO file's burn-rate rules into its Prometheus;
-an error-rate fault set mid-run (PUT /v1/admin/faults on the embedded target) makes the
-fast page alert fire, and switching the fault off makes it resolve -- both recorded in
-``alerts.json`` and shown in the report.
+a fault set mid-run on the embedded target makes the fast page alert fire, and undoing it
+makes it resolve -- both recorded in ``alerts.json`` (and, for the error fault, shown in the
+report).
 
 Timeline (40 s of load, no warm-up): the rules are scaled for 40 s, so ``page-1h`` compares a
-40 s window with a 4 s one (3.3 s, raised to four scrape intervals) at 14.4 x the 0.5 %
-budget. Every ``/v1/runs*`` request fails from ~10 s to ~22 s: the page must fire after the
-fault starts and resolve after it ends (the 4 s window empties), before the load ends.
+40 s window with a 4 s one (3.3 s, raised to four scrape intervals) at 14.4 x the budget.
+
+- Error fault (PUT /v1/admin/faults from the progress feed): every ``/v1/runs*`` request
+  fails from ~10 s to ~22 s against a 0.5 % budget.
+- Latency fault (the scenario's own ``faults:`` timeline): ``POST /v1/runs`` takes 400 ms
+  more from 10 s to 22 s against a p99 < 300 ms objective selected by that name: budget 1 %,
+  so the page needs 14.4 % of the requests over the 284.9 ms bucket in both windows.
+
+Either page must fire after the fault starts and resolve after it ends (the 4 s window
+empties), before the load ends.
 """
 
 from __future__ import annotations
@@ -118,4 +125,66 @@ def test_error_fault_fires_and_resolves_the_page_alert(
         "page-1h")[1].split("</tr>")[0]
     md = (run_dir / "report.md").read_text()
     assert "## SLO burn-rate alerts" in md
+    assert child_pids() == before  # target, workers and Prometheus all stopped
+
+
+LATENCY_SCENARIO = """\
+target: embedded
+duration: 40s
+load: {model: closed, users: 6, think_time: [0.1s, 0.3s]}
+tenants: {team: 2}
+faults:
+  - name: slow runs
+    at: 10s
+    for: 12s
+    target: {latency: [{route: /v1/runs, ms: 400}]}
+"""
+
+LATENCY_SLO = """\
+objectives:
+  - name: create-p99
+    sli: latency
+    percentile: 99
+    threshold_ms: 300
+    select: {kind: http, name: POST /v1/runs}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("prometheus") is None,
+                    reason="Debian package prometheus not installed (scripts/services.sh)")
+def test_latency_fault_fires_and_resolves_the_latency_page_alert(tmp_path: Path) -> None:
+    before = child_pids()
+    slo = tmp_path / "slo.yaml"
+    slo.write_text(LATENCY_SLO)
+    run_dir = tmp_path / "run"
+    feed = RunRequest(parse_scenario(LATENCY_SCENARIO), out_dir=run_dir)
+    outcome = run_pipeline(PipelineRequest(run=feed, prometheus="local", slo_path=slo))
+    assert outcome.run.status is RunStatus.COMPLETE, outcome.run.reason
+    info = json.loads((run_dir / "run.json").read_text())
+    (fault,) = info["faults"]
+    on_at, off_at = fault["started_at"], fault["ended_at"]
+    assert on_at and off_at, fault
+
+    rules = (run_dir / "prometheus" / "slogate-alerts.rules.yml").read_text()
+    # the name became label matchers; the 300 ms threshold fell to the 284.9 ms bucket
+    assert 'method=~"POST",route=~"/v1/runs"' in rules and 'le="0.284904"' in rules
+    assert "conservative" in rules
+    record = read_alert_record(run_dir / ALERTS_JSON)
+    assert {(r.slo, r.rule) for r in record.rules} == {
+        ("create-p99", "page-1h"), ("create-p99", "page-6h"), ("create-p99", "ticket-3d")}
+    pages = [f for f in record.firings if f.rule == "page-1h" and f.slo == "create-p99"]
+    during = [f for f in pages if on_at - 1.0 <= f.fired_at <= off_at]
+    assert during, f"page-1h did not fire during the fault: {record.firings}"
+    # resolved after the slow requests stopped (the 4 s window empties), before the end
+    first = during[0]
+    assert first.resolved_at is not None and off_at <= first.resolved_at <= record.end
+    # Before the fault, only a start-up blip that resolved before it may have paged: on a
+    # loaded machine the first requests meet a cold target while every window holds a few
+    # seconds of data (rules have no minimum-events guard, the replay in verdict.json waits
+    # for a full window) -- never a page that ran on into the fault.
+    early = [f for f in pages if f.fired_at < on_at - 1.0]
+    assert all(f.resolved_at is not None and f.resolved_at <= on_at + 1.0 for f in early), pages
+    report = json.loads((run_dir / "report.json").read_text())
+    assert "page-1h" in {f["rule"] for f in report["alerts"]["firings"]}
     assert child_pids() == before  # target, workers and Prometheus all stopped
