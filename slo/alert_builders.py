@@ -10,8 +10,10 @@ multi-window rules and their unit test. (Issue 15's SLI registry is to absorb th
   counter's series.
 - ``latency`` (a percentile ``p`` under ``threshold_ms``) over HTTP: bad = requests slower
   than the threshold = ``H_count - H_bucket{le=B}``, all = ``H_count``, budget ``1 - p/100``
-  (p95: 5 % may be slower). ``B`` is the largest bucket bound ``<= threshold`` the histogram
-  has (``CrossCheckConfig.histogram_buckets``); when ``B < threshold`` the requests between
+  (p95: 5 % may be slower) -- the SRE Workbook's latency SLI, "the proportion of sufficiently
+  fast requests" (ch. 2, "Implementing SLOs"), under the same alerts (ch. 5). ``B`` is the
+  largest bucket bound ``<= threshold`` the histogram has
+  (``CrossCheckConfig.histogram_buckets``); when ``B < threshold`` the requests between
   the two count as slow, so the alert is conservative (fires no later than an exact one),
   and the header and the alert's ``note`` annotation say so. A histogram whose bounds are
   unknown gets no rule (header says why). ``slogate evaluate`` judges the percentile of the
@@ -271,7 +273,7 @@ def ratio_rules(o: AvailabilityObjective | ErrorRateObjective, ctx: BuildContext
 
 
 def _le_matcher(bound: float) -> str:
-    """``le`` as exposed: ``0.284799``; a whole number both as ``1`` and ``1.0`` (clients
+    """``le`` as exposed: ``0.284904``; a whole number both as ``1`` and ``1.0`` (clients
     differ)."""
     text = repr(bound)
     if text.endswith(".0"):
@@ -313,6 +315,7 @@ def latency_rules(o: LatencyObjective, ctx: BuildContext) -> ObjectiveAlerts | s
     total = f"sum(rate({sel.selector(count, *extra)}[{WINDOW}]))"
     le = _le_matcher(bound)
     series = {ctx.config.status_label: "200"}
+    exposed = repr(bound).removesuffix(".0")  # test the Go/Java spelling ("1") of a whole le
     return ObjectiveAlerts(
         name=o.name,
         bad_rate=f"({total} - sum(rate({sel.selector(bucket, *extra, le)}[{WINDOW}])))",
@@ -321,9 +324,9 @@ def latency_rules(o: LatencyObjective, ctx: BuildContext) -> ObjectiveAlerts | s
         pairs=ctx.pairs(o.window),
         test=TestSeries(
             firing=((sel.series(count, **series), 10),
-                    (sel.series(bucket, **series, le=repr(bound)), 5)),
+                    (sel.series(bucket, **series, le=exposed), 5)),
             quiet=((sel.series(count, **series), 10),
-                   (sel.series(bucket, **series, le=repr(bound)), 10)),
+                   (sel.series(bucket, **series, le=exposed), 10)),
             bad_share=0.5, titles=("half the requests are slow", "no request is slow")),
         what=f"the share of requests slower than {bound * 1000:g} ms in",
         notes=tuple(notes),
@@ -336,7 +339,8 @@ def ws_drop_reason(o: WsDropRateObjective, ctx: BuildContext) -> ObjectiveAlerts
             "close it did not ask for (lost links 1006, shutdowns 1001/1012 included) per "
             "session opened, while the target counts only the closes it sends "
             "(slogate_ws_closes_total{tier,code}: 4400/4401/4403/4408/4429/1013) and no "
-            "sessions opened (slogate_ws_sessions is a gauge)")
+            "sessions opened (slogate_ws_sessions is a gauge); cross_check names no "
+            "WebSocket metrics for a foreign target")
 
 
 BUILDERS: Final[dict[str, Callable[[Any, BuildContext], ObjectiveAlerts | str]]] = {
