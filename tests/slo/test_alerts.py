@@ -293,3 +293,15 @@ def test_promtool_unit_test_fails_when_the_latency_bucket_is_wrong(tmp_path: Pat
     assert _promtool("check", "rules", rules.name, cwd=tmp_path).returncode == 0
     result = _promtool("test", "rules", test.name, cwd=tmp_path)
     assert result.returncode != 0 and "http-p95" in result.stdout + result.stderr
+
+
+def test_bad_bucket_bounds_are_refused_naming_the_field() -> None:
+    from foundation.errors import ConfigError
+
+    text = _spec("  - {name: p, sli: latency, percentile: 95, threshold_ms: 300}\n",
+                 "  latency_buckets: [0.1, -1]\n")
+    with pytest.raises(ConfigError) as info:
+        parse_slo(text, source="buckets.yaml")
+    message = str(info.value)
+    assert "buckets.yaml" in message and "latency_buckets" in message
+    assert "positive seconds" in message
