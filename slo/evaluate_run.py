@@ -24,6 +24,7 @@ from slo.claims.record import ReadinessRecord, write_run_readiness
 from slo.crosscheck import cross_check_run
 from slo.evaluate import evaluate
 from slo.measure import load_measurements, read_run_info
+from slo.sli_kinds import traits_of
 from slo.sources.base import MetricsSource
 from slo.spec.load import SloSpec, load_slo
 from slo.verdict import Verdict, write_verdict
@@ -40,9 +41,6 @@ __all__ = [
 
 CATALOG_DIR: Final = Path(__file__).resolve().parent / "catalog"
 DEFAULT_SLO: Final = CATALOG_DIR / "default.yaml"
-
-_SAMPLE_SLIS: Final = frozenset({"latency", "ttft", "availability", "error_rate", "ws_drop_rate"})
-
 
 @dataclass(frozen=True, slots=True)
 class EvaluateRequest:
@@ -131,7 +129,7 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
 
 
 def _require_samples(spec: SloSpec, n: int, run_dir: Path) -> None:
-    if n == 0 and any(o.sli in _SAMPLE_SLIS for o in spec.objectives):
+    if n == 0 and any(traits_of(o).source == "samples" for o in spec.objectives):
         raise RunIncompleteError(
             f"{run_dir} has no samples (samples/ is empty or missing), so nothing can be "
             "judged; check that the run's workers started and recorded"

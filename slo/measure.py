@@ -22,7 +22,8 @@ from scenarios.record import read_samples, read_timeseries
 from slo.measurements import Measurements, RunFacts, Timeseries
 from slo.samples import CATEGORICAL, SampleColumns
 from slo.server import ServerRecord, read_server_record
-from slo.spec.model import LatencyObjective, Objective
+from slo.sli_kinds import traits_of
+from slo.spec.model import Objective
 from slo.timeline import first_send_in_table, run_timeline
 
 __all__ = ["TIME_COLUMNS", "columns_needed", "load_measurements", "read_run_info"]
@@ -46,14 +47,14 @@ def read_run_info(run_dir: str | Path) -> RunInfo:
 
 
 def columns_needed(objectives: Iterable[Objective]) -> list[str]:
-    """Sample columns the objectives read: always ts/ok/latency_ms/kind, others on demand."""
+    """Sample columns the objectives read: always ts/ok/latency_ms/kind, then those their
+    ``select``/``per`` name and their kinds ask for (:attr:`slo.sli_kinds.Traits.columns`)."""
     cols = ["ts", "ok", "latency_ms", "kind"]
     for o in objectives:
         wanted = [c for c in CATEGORICAL if o.select.patterns(c) is not None]
         if o.per is not None:
             wanted.append(o.per)
-        if isinstance(o, LatencyObjective) and o.corrected:
-            wanted.append("intended_ts")
+        wanted += traits_of(o).columns
         cols += [c for c in wanted if c not in cols]
     return cols
 

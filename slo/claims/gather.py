@@ -29,8 +29,9 @@ from slo.measurements import Timeseries
 from slo.recovery import fault_spans
 from slo.samples import SampleColumns
 from slo.server import ServerRecord, read_server_record
+from slo.sli_kinds import traits_of
 from slo.spec.load import load_slo
-from slo.spec.model import LatencyObjective, Objective, ServerLatencyObjective
+from slo.spec.model import Objective
 from slo.timeline import RunTimeline, first_send, run_timeline
 from slo.verdict import Verdict, read_verdict
 
@@ -72,20 +73,17 @@ def run_context(info: RunInfo, timeline: RunTimeline | None = None) -> RunContex
 
 
 def objective_scopes(objectives: Iterable[Objective]) -> dict[str, ObjectiveScope]:
-    """What each objective of an SLO file selected, by name."""
+    """What each objective of an SLO file selected, by name (its kind says which sample
+    kinds, whether latency is corrected, which server metric: :mod:`slo.sli_kinds`)."""
     out: dict[str, ObjectiveScope] = {}
     for o in objectives:
-        kinds = o.select.patterns("kind")
-        if o.sli == "ttft" and kinds is None:
-            kinds = ("ws_first_token",)
-        if o.sli == "ws_drop_rate":
-            kinds = ("ws_connect", "ws_close")
+        traits = traits_of(o)
         out[o.name] = ObjectiveScope(
             known=True,
-            kinds=kinds,
+            kinds=traits.sample_kinds,
             tiers=o.select.patterns("tier"),
-            corrected=isinstance(o, LatencyObjective) and o.corrected,
-            metric=o.metric if isinstance(o, ServerLatencyObjective) else None,
+            corrected=traits.corrected,
+            metric=traits.metric,
         )
     return out
 

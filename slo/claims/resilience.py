@@ -37,7 +37,7 @@ from typing import Final
 from slo.claims.evidence import Evidence, RecoveryFacts, SpikeWindow
 from slo.fault_results import FaultResult
 from slo.faults import FaultWindow
-from slo.resources import SETTLE_S
+from slo.sli_kinds.memory_slope import SETTLE_S
 
 __all__ = [
     "API_LIMIT_S",
