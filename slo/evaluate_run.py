@@ -20,6 +20,7 @@ from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, Config
 from foundation.layout import RunLayout, RunStatus
 from slo._types import Status
 from slo.abort import abort_from_record
+from slo.claims.gather import CLAIM_COLUMNS
 from slo.claims.record import ReadinessRecord, write_run_readiness
 from slo.crosscheck import cross_check_run
 from slo.evaluate import evaluate
@@ -116,12 +117,13 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
         )
     if request.source is not None:
         cross_check_run(request.run_dir, request.source, spec.cross_check)
-    measurements = load_measurements(request.run_dir, spec.objectives, info)
+    # One read of the samples for the verdict and the readiness claims (BENCHMARKS.md).
+    measurements = load_measurements(request.run_dir, spec.objectives, info, keep=CLAIM_COLUMNS)
     _require_samples(spec, measurements.samples.n, request.run_dir)
     verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name,
                        abort=abort)
     path = write_verdict(verdict, RunLayout(request.run_dir).verdict_json)
-    readiness = write_run_readiness(request.run_dir)
+    readiness = write_run_readiness(request.run_dir, samples=measurements.samples)
     code = exit_code_for(verdict)
     if info.status is not RunStatus.COMPLETE and code == EXIT_OK:
         code = EXIT_INCOMPLETE  # judged on request, but an incomplete run never passes the gate

@@ -2,8 +2,8 @@
 
 Reads only through the run record's own reader (``scenarios.record``) and only the sample
 columns the objectives need (plus ``intended_ts``, for the one load start of
-:mod:`slo.timeline`), so evaluating a 10-million-sample run reads a handful of columns, not
-all twelve.
+:mod:`slo.timeline`, and any the caller keeps for the claims), so evaluating a
+10-million-sample run reads a handful of columns, not all twelve, and reads them once.
 """
 
 from __future__ import annotations
@@ -60,14 +60,21 @@ def columns_needed(objectives: Iterable[Objective]) -> list[str]:
 
 
 def load_measurements(
-    run_dir: str | Path, objectives: Iterable[Objective], info: RunInfo | None = None
+    run_dir: str | Path, objectives: Iterable[Objective], info: RunInfo | None = None,
+    *, keep: Iterable[str] = (),
 ) -> Measurements:
-    """Everything the objectives need from ``run_dir``."""
+    """Everything the objectives need from ``run_dir``.
+
+    ``keep``: more sample columns to read in the same pass and keep in
+    ``Measurements.samples`` -- :func:`slo.evaluate_run.evaluate_run` asks for the claims'
+    columns so the samples are read once for the verdict and the readiness claims.
+    """
     objectives = list(objectives)
     info = info if info is not None else read_run_info(run_dir)
     columns = columns_needed(objectives)
     if info.faults and "name" not in columns:
         columns.append("name")  # the health probe's ``recovery: <fault>`` samples, by name
+    columns += [c for c in keep if c not in columns]
     strings = [c for c in columns if c in CATEGORICAL]
     extra_cols = [] if "intended_ts" in columns else ["intended_ts"]  # for the load start only
     table = read_samples(run_dir, columns=columns + extra_cols, read_dictionary=strings)
