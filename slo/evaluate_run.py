@@ -20,10 +20,12 @@ from foundation.errors import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, Config
 from foundation.layout import RunLayout, RunStatus
 from slo._types import Status
 from slo.abort import abort_from_record
+from slo.claims.gather import CLAIM_COLUMNS
 from slo.claims.record import ReadinessRecord, write_run_readiness
 from slo.crosscheck import cross_check_run
 from slo.evaluate import evaluate
 from slo.measure import load_measurements, read_run_info
+from slo.sli_kinds import traits_of
 from slo.sources.base import MetricsSource
 from slo.spec.load import SloSpec, load_slo
 from slo.verdict import Verdict, write_verdict
@@ -40,9 +42,6 @@ __all__ = [
 
 CATALOG_DIR: Final = Path(__file__).resolve().parent / "catalog"
 DEFAULT_SLO: Final = CATALOG_DIR / "default.yaml"
-
-_SAMPLE_SLIS: Final = frozenset({"latency", "ttft", "availability", "error_rate", "ws_drop_rate"})
-
 
 @dataclass(frozen=True, slots=True)
 class EvaluateRequest:
@@ -118,12 +117,13 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
         )
     if request.source is not None:
         cross_check_run(request.run_dir, request.source, spec.cross_check)
-    measurements = load_measurements(request.run_dir, spec.objectives, info)
+    # One read of the samples for the verdict and the readiness claims (BENCHMARKS.md).
+    measurements = load_measurements(request.run_dir, spec.objectives, info, keep=CLAIM_COLUMNS)
     _require_samples(spec, measurements.samples.n, request.run_dir)
     verdict = evaluate(spec.objectives, measurements, slo=str(slo_path), slo_name=spec.name,
                        abort=abort)
     path = write_verdict(verdict, RunLayout(request.run_dir).verdict_json)
-    readiness = write_run_readiness(request.run_dir)
+    readiness = write_run_readiness(request.run_dir, samples=measurements.samples)
     code = exit_code_for(verdict)
     if info.status is not RunStatus.COMPLETE and code == EXIT_OK:
         code = EXIT_INCOMPLETE  # judged on request, but an incomplete run never passes the gate
@@ -131,7 +131,7 @@ def evaluate_run(request: EvaluateRequest) -> EvaluateOutcome:
 
 
 def _require_samples(spec: SloSpec, n: int, run_dir: Path) -> None:
-    if n == 0 and any(o.sli in _SAMPLE_SLIS for o in spec.objectives):
+    if n == 0 and any(traits_of(o).source == "samples" for o in spec.objectives):
         raise RunIncompleteError(
             f"{run_dir} has no samples (samples/ is empty or missing), so nothing can be "
             "judged; check that the run's workers started and recorded"

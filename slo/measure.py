@@ -2,8 +2,8 @@
 
 Reads only through the run record's own reader (``scenarios.record``) and only the sample
 columns the objectives need (plus ``intended_ts``, for the one load start of
-:mod:`slo.timeline`), so evaluating a 10-million-sample run reads a handful of columns, not
-all twelve.
+:mod:`slo.timeline`, and any the caller keeps for the claims), so evaluating a
+10-million-sample run reads a handful of columns, not all twelve, and reads them once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from scenarios.record import read_samples, read_timeseries
 from slo.measurements import Measurements, RunFacts, Timeseries
 from slo.samples import CATEGORICAL, SampleColumns
 from slo.server import ServerRecord, read_server_record
-from slo.spec.model import LatencyObjective, Objective
+from slo.sli_kinds import traits_of
+from slo.spec.model import Objective
 from slo.timeline import first_send_in_table, run_timeline
 
 __all__ = ["TIME_COLUMNS", "columns_needed", "load_measurements", "read_run_info"]
@@ -46,27 +47,34 @@ def read_run_info(run_dir: str | Path) -> RunInfo:
 
 
 def columns_needed(objectives: Iterable[Objective]) -> list[str]:
-    """Sample columns the objectives read: always ts/ok/latency_ms/kind, others on demand."""
+    """Sample columns the objectives read: always ts/ok/latency_ms/kind, then those their
+    ``select``/``per`` name and their kinds ask for (:attr:`slo.sli_kinds.Traits.columns`)."""
     cols = ["ts", "ok", "latency_ms", "kind"]
     for o in objectives:
         wanted = [c for c in CATEGORICAL if o.select.patterns(c) is not None]
         if o.per is not None:
             wanted.append(o.per)
-        if isinstance(o, LatencyObjective) and o.corrected:
-            wanted.append("intended_ts")
+        wanted += traits_of(o).columns
         cols += [c for c in wanted if c not in cols]
     return cols
 
 
 def load_measurements(
-    run_dir: str | Path, objectives: Iterable[Objective], info: RunInfo | None = None
+    run_dir: str | Path, objectives: Iterable[Objective], info: RunInfo | None = None,
+    *, keep: Iterable[str] = (),
 ) -> Measurements:
-    """Everything the objectives need from ``run_dir``."""
+    """Everything the objectives need from ``run_dir``.
+
+    ``keep``: more sample columns to read in the same pass and keep in
+    ``Measurements.samples`` -- :func:`slo.evaluate_run.evaluate_run` asks for the claims'
+    columns so the samples are read once for the verdict and the readiness claims.
+    """
     objectives = list(objectives)
     info = info if info is not None else read_run_info(run_dir)
     columns = columns_needed(objectives)
     if info.faults and "name" not in columns:
         columns.append("name")  # the health probe's ``recovery: <fault>`` samples, by name
+    columns += [c for c in keep if c not in columns]
     strings = [c for c in columns if c in CATEGORICAL]
     extra_cols = [] if "intended_ts" in columns else ["intended_ts"]  # for the load start only
     table = read_samples(run_dir, columns=columns + extra_cols, read_dictionary=strings)

@@ -1,7 +1,8 @@
 """Recovery, per-fault error budget and per-phase steady state: pure functions over samples.
 
 **SLI recovery** (docs/slo.md, "Recovery"). Each sample objective is reduced to a per-event
-"bad" flag and the share of bad events its threshold tolerates:
+"bad" flag and the share of bad events its threshold tolerates (by its kind's
+``window_test``, :mod:`slo.sli_kinds`):
 
 ===============================  ==============================  ==============================
 objective                        bad event                       window within the objective iff
@@ -49,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -60,16 +61,10 @@ from slo.budget import run_budget
 from slo.fault_results import FaultBudget, FaultResult, PhaseObjective, PhaseResult
 from slo.faults import FaultWindow
 from slo.measurements import Measurements, RunFacts
-from slo.samples import BoolArray, SampleColumns
-from slo.sli import corrected_latency_ms
-from slo.spec.model import (
-    AvailabilityObjective,
-    ErrorRateObjective,
-    LatencyObjective,
-    Objective,
-    RatioObjective,
-    WsDropRateObjective,
-)
+from slo.samples import SampleColumns
+from slo.sli_kinds import WindowTest, kind_of, traits_of
+from slo.sli_kinds.base import EPS
+from slo.spec.model import Objective, RatioObjective
 from slo.verdict import ObjectiveResult
 
 __all__ = [
@@ -87,71 +82,15 @@ RECOVERY_WINDOW_S: Final = 10.0
 MIN_WINDOW_S: Final = 2.0
 """A fault followed by the next one sooner than this is not judged apart (not recovered)."""
 _CHUNK: Final = 65_536
-_EPS: Final = 1e-9
 
 Evaluator = Callable[[Objective, Measurements], ObjectiveResult]
 
 
-@dataclass(frozen=True, slots=True)
-class WindowTest:
-    """One objective as per-event bad flags (``ts`` sorted) and its tolerance.
-
-    ``share``: a window is within when ``bad <= share x n``; ``rank``: when
-    ``n - bad >= ceil(rank x n)`` (nearest-rank percentile).
-    """
-
-    name: str
-    ts: npt.NDArray[np.float64]
-    bad: BoolArray
-    share: float | None = None
-    rank: float | None = None
-    allowed_bad_ratio: float | None = None
-
-    def allowed(self, n: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Bad events tolerated in windows of ``n`` events."""
-        if self.rank is not None:
-            return np.asarray(n - np.ceil(self.rank * n - _EPS), dtype=np.float64)
-        return np.asarray((self.share or 0.0) * n + _EPS, dtype=np.float64)
-
-
 def window_tests(objectives: Sequence[Objective], m: Measurements) -> list[WindowTest]:
-    """Every sample objective that has a per-event meaning (module docstring table)."""
-    cols = m.samples
-    out: list[WindowTest] = []
-    for o in objectives:
-        mask = cols.select(o.select)
-        if isinstance(o, WsDropRateObjective):
-            kind = cols.categorical("kind")
-            closed = kind.mask(("ws_close",))
-            mask &= closed | (kind.mask(("ws_connect",)) & cols.ok)
-            out.append(_test(o.name, cols.ts, mask, closed, share=o.allowed_bad_ratio,
-                             allowed=o.allowed_bad_ratio))
-            continue
-        if isinstance(o, LatencyObjective):
-            if cols.latency_ms is None or o.aggregate in ("avg", "min"):
-                continue
-            if o.ok_only:
-                mask &= cols.ok
-            lat = cols.latency_ms
-            if o.corrected and cols.intended_ts is not None:
-                lat = corrected_latency_ms(lat, cols.ts, cols.intended_ts)
-            bad = lat >= o.threshold_ms if o.comparison == "<" else lat > o.threshold_ms
-            q = o.quantile
-            out.append(_test(o.name, cols.ts, mask, bad, share=0.0 if q is None else None,
-                             rank=q, allowed=None if q is None else 1.0 - q))
-        elif isinstance(o, AvailabilityObjective | ErrorRateObjective):
-            out.append(_test(o.name, cols.ts, mask, ~cols.ok, share=o.allowed_bad_ratio,
-                             allowed=o.allowed_bad_ratio))
-    return out
-
-
-def _test(name: str, ts: npt.NDArray[np.float64], mask: BoolArray, bad: BoolArray, *,
-          share: float | None = None, rank: float | None = None,
-          allowed: float | None = None) -> WindowTest:
-    t = ts[mask]
-    b = bad[mask]
-    order = np.argsort(t, kind="stable")
-    return WindowTest(name, t[order], b[order], share, rank, allowed)
+    """Every objective whose kind gives its events a per-event meaning (module docstring
+    table; :meth:`slo.sli_kinds.SliKind.window_test`)."""
+    tests = (kind_of(o).window_test(o, m.samples) for o in objectives)
+    return [t for t in tests if t is not None]
 
 
 def sli_recovery(
@@ -166,7 +105,7 @@ def sli_recovery(
     if not tests or window_s <= 0:
         return None
     cums = [np.concatenate(([0], np.cumsum(t.bad, dtype=np.int64))) for t in tests]
-    last = run_end - window_s + _EPS  # the last start whose window still fits in the run
+    last = run_end - window_s + EPS  # the last start whose window still fits in the run
     block_lo = end
     while block_lo <= last:
         # Candidates one time block at a time: each test's ts is sorted, so a block is two
@@ -329,9 +268,6 @@ def _phases(r: FaultResult, objectives: Sequence[Objective], m: Measurements,
     return tuple(_phase(name, a, b, objectives, m, evaluator) for name, a, b in spans)
 
 
-_SAMPLE_SLIS: Final = frozenset({"latency", "ttft", "availability", "error_rate"})
-
-
 def _phase(name: str, start: float, end: float, objectives: Sequence[Objective],
            m: Measurements, evaluator: Evaluator) -> PhaseResult:
     cols = m.samples
@@ -339,17 +275,15 @@ def _phase(name: str, start: float, end: float, objectives: Sequence[Objective],
     facts = RunFacts(m.facts.run_id, start, end, 0.0, m.facts.status, m.facts.approximate,
                      m.facts.approximate_reason)
     sliced = Measurements(facts, cols.take(mask))
+    phased = [o for o in objectives if traits_of(o).per_phase]
     results = []
-    for o in objectives:
-        if o.sli not in _SAMPLE_SLIS:
-            continue
+    for o in phased:
         o2 = o.model_copy(update={"warmup_s": 0.0, **(
             {"alerts": False} if isinstance(o, RatioObjective) else {})})
         res = evaluator(o2, sliced)
         results.append(PhaseObjective(o.name, res.status, _finite(res.value), res.events,
                                       res.reason))
-    counted = [p.status for p, o in zip(results, [o for o in objectives
-               if o.sli in _SAMPLE_SLIS], strict=True)
+    counted = [p.status for p, o in zip(results, phased, strict=True)
                if not (o.optional and p.status is Status.INSUFFICIENT_DATA)]
     return PhaseResult(name, start, end, worst(counted) if counted else Status.PASS,
                        tuple(results))
@@ -375,7 +309,7 @@ def without_spans(m: Measurements, spans: Sequence[tuple[float, float]]) -> Meas
     a kill's zero-length span still drops sends at the kill instant)."""
     keep = np.ones(m.samples.n, dtype=np.bool_)
     for a, b in spans:
-        keep &= ~((m.samples.ts >= a) & (m.samples.ts < max(b, a + _EPS)))
+        keep &= ~((m.samples.ts >= a) & (m.samples.ts < max(b, a + EPS)))
     return replace(m, samples=m.samples.take(keep))
 
 

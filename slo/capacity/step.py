@@ -39,7 +39,8 @@ import pyarrow as pa
 from foundation.layout import RunLayout
 from scenarios.record import read_samples, read_timeseries
 from slo._types import Status
-from slo.judge import DEFAULT_MIN_EVENTS, min_events
+from slo.judge import DEFAULT_MIN_EVENTS
+from slo.sli_kinds import min_events
 from slo.spec.model import LatencyObjective, Objective
 from slo.verdict import ObjectiveResult, Verdict
 

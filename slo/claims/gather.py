@@ -29,8 +29,9 @@ from slo.measurements import Timeseries
 from slo.recovery import fault_spans
 from slo.samples import SampleColumns
 from slo.server import ServerRecord, read_server_record
+from slo.sli_kinds import traits_of
 from slo.spec.load import load_slo
-from slo.spec.model import LatencyObjective, Objective, ServerLatencyObjective
+from slo.spec.model import Objective
 from slo.timeline import RunTimeline, first_send, run_timeline
 from slo.verdict import Verdict, read_verdict
 
@@ -72,20 +73,17 @@ def run_context(info: RunInfo, timeline: RunTimeline | None = None) -> RunContex
 
 
 def objective_scopes(objectives: Iterable[Objective]) -> dict[str, ObjectiveScope]:
-    """What each objective of an SLO file selected, by name."""
+    """What each objective of an SLO file selected, by name (its kind says which sample
+    kinds, whether latency is corrected, which server metric: :mod:`slo.sli_kinds`)."""
     out: dict[str, ObjectiveScope] = {}
     for o in objectives:
-        kinds = o.select.patterns("kind")
-        if o.sli == "ttft" and kinds is None:
-            kinds = ("ws_first_token",)
-        if o.sli == "ws_drop_rate":
-            kinds = ("ws_connect", "ws_close")
+        traits = traits_of(o)
         out[o.name] = ObjectiveScope(
             known=True,
-            kinds=kinds,
+            kinds=traits.sample_kinds,
             tiers=o.select.patterns("tier"),
-            corrected=isinstance(o, LatencyObjective) and o.corrected,
-            metric=o.metric if isinstance(o, ServerLatencyObjective) else None,
+            corrected=traits.corrected,
+            metric=traits.metric,
         )
     return out
 
@@ -156,16 +154,32 @@ def build_evidence(
     )
 
 
-def gather_evidence(run_dir: Path, capacity: tuple[CapacityResult, ...] = ()) -> Evidence:
+def gather_evidence(
+    run_dir: Path, capacity: tuple[CapacityResult, ...] = (), *,
+    samples: SampleColumns | None = None,
+) -> Evidence:
     """Read a run directory and build its evidence (verdict optional); ``capacity`` are the
-    capacity results that judge claim 5."""
+    capacity results that judge claim 5. ``samples``: the run's samples already read with at
+    least :data:`CLAIM_COLUMNS` (``evaluate_run`` hands over the verdict's), else read here."""
     layout = RunLayout(run_dir)
     info = layout.read_info()
     verdict = read_verdict(layout.verdict_json) if layout.verdict_json.exists() else None
     server = read_server_record(layout.server_json) if layout.server_json.exists() else None
-    samples = SampleColumns.from_arrow(read_samples(run_dir, columns=CLAIM_COLUMNS))
+    if samples is None:
+        samples = SampleColumns.from_arrow(read_samples(run_dir, columns=CLAIM_COLUMNS))
+    else:
+        _check_claim_columns(samples)
     return build_evidence(
         info, verdict, scopes=load_scopes(run_dir, verdict, info), samples=samples,
         timeseries=timeseries_from_table(read_timeseries(run_dir)), server=server,
         capacity=capacity,
     )
+
+
+def _check_claim_columns(samples: SampleColumns) -> None:
+    """Samples handed over must hold every claim column: a missing one would silently turn
+    claims into "not verified" instead of failing the caller's mistake."""
+    missing = [c for c in CLAIM_COLUMNS if getattr(samples, c) is None]
+    if missing:
+        raise ValueError(f"samples handed to the claims lack the columns {missing}; read "
+                         "them with CLAIM_COLUMNS")

@@ -47,6 +47,7 @@ from slo.claims.gather import gather_evidence
 from slo.claims.judge import ClaimResult, ClaimStatus, judge_claims
 from slo.claims.score import Readiness, readiness
 from slo.measure import read_run_info
+from slo.samples import SampleColumns
 
 __all__ = [
     "READINESS_JSON",
@@ -99,8 +100,13 @@ def run_capacity(run_dir: Path, given: Sequence[Path] = ()) -> tuple[CapacityRes
     return tuple(read_capacity(p) for p in paths)
 
 
-def write_run_readiness(run_dir: Path, capacity: Sequence[Path] = ()) -> ReadinessRecord:
+def write_run_readiness(
+    run_dir: Path, capacity: Sequence[Path] = (), *, samples: SampleColumns | None = None
+) -> ReadinessRecord:
     """Gather the run's evidence, judge it and write ``RUN_DIR/readiness.json``.
+
+    ``samples``: the run's samples when the caller has read them already (with at least the
+    claims' columns), so a 10-million-sample run is not read twice.
 
     A complete run without ``verdict.json`` cannot be judged (:class:`RunIncompleteError`,
     exit 3): its readiness would rest on objectives nobody evaluated. An aborted or failed
@@ -113,7 +119,8 @@ def write_run_readiness(run_dir: Path, capacity: Sequence[Path] = ()) -> Readine
             f"{layout.verdict_json} does not exist: the run was never judged; run "
             f"'slogate evaluate {run_dir}' first"
         )
-    record = judge_readiness(gather_evidence(run_dir, capacity=run_capacity(run_dir, capacity)))
+    evidence = gather_evidence(run_dir, capacity=run_capacity(run_dir, capacity), samples=samples)
+    record = judge_readiness(evidence)
     write_readiness(record, layout.readiness_json)
     return record
 

@@ -22,7 +22,7 @@ which reads the run.json fault timeline (``Evidence.faults``), the verdict's fau
   that overlaps the spike makes it not verified: its errors would be the fault's, not the
   spike's.
 - **3 memory.** With faults, memory is judged only from 30 s after the last one
-  (:data:`slo.resources.SETTLE_S`), and that quiet tail must be >= 5 min.
+  (:data:`slo.sli_kinds.memory_slope.SETTLE_S`), and that quiet tail must be >= 5 min.
 
 Each function returns ``(status, measured, threshold, why, tests, value)`` with status one of
 ``passed``/``failed``/``not_verified``.
@@ -37,7 +37,7 @@ from typing import Final
 from slo.claims.evidence import Evidence, RecoveryFacts, SpikeWindow
 from slo.fault_results import FaultResult
 from slo.faults import FaultWindow
-from slo.resources import SETTLE_S
+from slo.sli_kinds.memory_slope import SETTLE_S
 
 __all__ = [
     "API_LIMIT_S",

@@ -11,7 +11,8 @@ closed-model run ``intended_ts == ts`` and the two are equal.
 Objectives measured from samples become "operations" of kind ``slo`` (``slo http-p95``):
 the samples their ``select`` picks, with the latency their own definition uses
 (``corrected``), compared on the metrics that fit them -- latency shift, P95 and P99 for
-latency and TTFT objectives, error rate for availability and error-rate objectives. A
+latency and TTFT objectives, error rate for availability and error-rate objectives (each
+kind says which, :attr:`slo.sli_kinds.Traits.compared_as`). A
 ``per`` objective is compared over all its groups pooled; the run's warm-up applies.
 """
 
@@ -27,13 +28,8 @@ import numpy.typing as npt
 from slo.compare.model import METRICS, MetricName, OperationKey
 from slo.samples import SampleColumns
 from slo.sli import corrected_latency_ms
-from slo.spec.model import (
-    AvailabilityObjective,
-    ErrorRateObjective,
-    LatencyObjective,
-    Objective,
-    WsDropRateObjective,
-)
+from slo.sli_kinds import traits_of
+from slo.spec.model import Objective
 
 __all__ = ["OBJECTIVE_KIND", "OperationSamples", "objective_operations", "split_operations"]
 
@@ -41,6 +37,13 @@ OBJECTIVE_KIND: Final = "slo"
 """``kind`` of the operation keys that stand for SLO objectives."""
 
 FloatArray = npt.NDArray[np.float64]
+
+_COMPARED_ON: Final[dict[str, tuple[MetricName, ...]]] = {
+    "latency": ("latency", "p95", "p99"),
+    "error_rate": ("error_rate",),
+}
+"""The metrics an objective is compared on, by what its kind says it is
+(:attr:`slo.sli_kinds.Traits.compared_as`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,22 +109,16 @@ def objective_operations(
         raise ValueError("comparison needs the latency_ms column")
     result: dict[OperationKey, OperationSamples] = {}
     for o in objectives:
-        metrics: tuple[MetricName, ...]
-        if isinstance(o, LatencyObjective):
-            metrics = ("latency", "p95", "p99")
-        elif isinstance(o, AvailabilityObjective | ErrorRateObjective) and not isinstance(
-            o, WsDropRateObjective
-        ):
-            metrics = ("error_rate",)
-        else:
+        traits = traits_of(o)
+        if traits.compared_as is None:
             continue  # server-side, timeseries and per-session SLIs have no sample selection
         rows = np.flatnonzero(cols.select(o.select, since_ts=window_start))
         latency = cols.latency_ms
-        if isinstance(o, LatencyObjective) and o.corrected and cols.intended_ts is not None:
+        if traits.corrected and cols.intended_ts is not None:
             latency = corrected_latency_ms(cols.latency_ms, cols.ts, cols.intended_ts)
         good = rows[cols.ok[rows]]
         result[OperationKey(OBJECTIVE_KIND, o.name)] = OperationSamples(
             latency_sorted=np.sort(latency[good]), ok_ts=cols.ts[good], total=int(rows.size),
-            errors=int(rows.size - good.size), metrics=metrics,
+            errors=int(rows.size - good.size), metrics=_COMPARED_ON[traits.compared_as],
         )
     return result

@@ -207,3 +207,40 @@ def test_judging_a_run_writes_readiness_json_beside_the_verdict(make_run: MakeRu
     assert data["go"] is False and "SLO gate failed" in data["sentence"]
     assert outcome.readiness is not None
     assert read_readiness(run).readiness == outcome.readiness.readiness == assess(gather_evidence(run))
+
+
+def test_judging_a_run_reads_its_samples_once(
+    make_run: MakeRun, slo_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verdict and the readiness claims share one read of the samples (a 10-million-sample
+    run paid for two: BENCHMARKS.md, "Evaluate"). The real reader is wrapped to count calls."""
+    import scenarios.record
+    import slo.claims.gather
+    import slo.measure
+    from slo.claims import assess, gather_evidence
+
+    run = make_run([samples_table(2000, tier=["team"] * 1000 + ["starter"] * 1000,
+                                  ok=np.arange(2000) % 50 != 0)])
+    calls: list[list[str] | None] = []
+
+    def counted(run_dir: object, columns: list[str] | None = None, **kw: object) -> object:
+        calls.append(columns)
+        return scenarios.record.read_samples(run_dir, columns=columns, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(slo.measure, "read_samples", counted)
+    monkeypatch.setattr(slo.claims.gather, "read_samples", counted)
+    outcome = evaluate_run(EvaluateRequest(run, slo_file))
+    assert len(calls) == 1 and set(slo.claims.gather.CLAIM_COLUMNS) <= set(calls[0] or [])
+    monkeypatch.undo()
+    assert outcome.readiness is not None
+    assert outcome.readiness.readiness == assess(gather_evidence(run))  # read alone, same claims
+
+
+def test_claims_refuse_handed_samples_without_their_columns(make_run: MakeRun) -> None:
+    from slo.claims import gather_evidence
+    from slo.samples import SampleColumns
+
+    run = make_run([samples_table(10)])
+    thin = SampleColumns.from_arrow(samples_table(10).select(["ts", "ok", "latency_ms"]))
+    with pytest.raises(ValueError, match=r"lack the columns.*'intended_ts'"):
+        gather_evidence(run, samples=thin)

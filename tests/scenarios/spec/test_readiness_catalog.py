@@ -19,7 +19,7 @@ from foundation.durations import parse_duration
 from scenarios.spec import CATALOG_DIR, load_scenario
 from slo.claims.facts import _spike_window
 from slo.claims.judge import LEAK_MIN_S
-from slo.resources import SETTLE_S
+from slo.sli_kinds.memory_slope import SETTLE_S
 from slo.spec.load import load_slo
 
 FILES = {"readiness": 600.0, "readiness-ci": 180.0}
