@@ -22,11 +22,16 @@ from scenarios.spec import Scenario
 
 if TYPE_CHECKING:
     from target_service.owned_postgres import OwnedPostgres
+    from target_service.startup_phases import WorkerStartup
 
 __all__ = ["SupervisedTarget", "TargetSession", "given_tenants", "open_target"]
 
 
 def _no_pids() -> list[int]:
+    return []
+
+
+def _no_startups() -> list[WorkerStartup]:
     return []
 
 
@@ -36,6 +41,7 @@ class SupervisedTarget:
 
     worker_pids: Callable[[], list[int | None]]
     whole: Callable[[], bool]
+    startups: Callable[[], list[WorkerStartup]] = _no_startups  # phases, for kill records
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +97,7 @@ def open_target(scenario: Scenario, environ: Mapping[str, str]) -> Iterator[Targ
                 embedded=True,
                 admin_token=target.admin_token,
                 pids=target.pids,
-                supervised=SupervisedTarget(target.worker_pids, target.whole),
+                supervised=SupervisedTarget(target.worker_pids, target.whole, target.startups),
                 database=database,
             )
         finally:
