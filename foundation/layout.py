@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from foundation.documents import write_text_atomic
 
-__all__ = ["RUN_SCHEMA_VERSION", "FaultRecord", "RunInfo", "RunLayout", "RunStatus", "StoppedEarly"]
+__all__ = [
+    "RUN_SCHEMA_VERSION",
+    "FaultRecord",
+    "RunInfo",
+    "RunLayout",
+    "RunStatus",
+    "StoppedEarly",
+    "WorkerRestart",
+]
 
 RUN_SCHEMA_VERSION: Final = 1
 
@@ -39,6 +47,56 @@ class StoppedEarly(BaseModel):
     reason: str = ""
 
 
+class WorkerRestart(BaseModel):
+    """run.json ``faults[].restart`` of a ``kill``: the killed worker's replacement, phase by phase.
+
+    Every ``*_s`` is seconds from the kill signal to the moment the supervisor or the new
+    worker stamped that phase (target_service/startup_phases.py); None: not reached before
+    the run ended. ``noticed_s``: the supervisor saw the death; ``spawned_s``: the
+    replacement started (after the restart delay); ``booted_s``: its interpreter is up;
+    ``app_created_s``: the app imported and built; ``lifespan_started_s``: database schema,
+    Redis and executor up; ``ready_s``: it answered the supervisor's ping "started".
+
+    Example::
+
+        WorkerRestart(killed_pid=41, pid=57, noticed_s=0.1, spawned_s=1.2, booted_s=1.9,
+                      app_created_s=3.0, lifespan_started_s=3.3, ready_s=3.4).summary()
+        # 'replacement ready after 3.4 s (noticed 0.1 s, spawned 1.2 s; boot 0.7 s, ...)'
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    killed_pid: int
+    pid: int | None = None
+    noticed_s: float | None = None
+    spawned_s: float | None = None
+    booted_s: float | None = None
+    app_created_s: float | None = None
+    lifespan_started_s: float | None = None
+    ready_s: float | None = None
+
+    def steps(self) -> dict[str, float | None]:
+        """Seconds spent in each step of the replacement's start-up (None: not reached)."""
+        marks = (self.spawned_s, self.booted_s, self.app_created_s, self.lifespan_started_s,
+                 self.ready_s)
+        names = ("boot", "import", "lifespan", "listen")
+        return {n: None if a is None or b is None else b - a
+                for n, a, b in zip(names, marks, marks[1:], strict=False)}
+
+    def summary(self) -> str:
+        """One line for a report: when the replacement was ready and where the time went."""
+        if self.pid is None:
+            return f"no replacement of worker {self.killed_pid} started before the run ended"
+        head = ("replacement not ready when the run ended" if self.ready_s is None
+                else f"replacement ready after {self.ready_s:.1f} s")
+        known = [f"noticed {self.noticed_s:.1f} s"] if self.noticed_s is not None else []
+        if self.spawned_s is not None:
+            known.append(f"spawned {self.spawned_s:.1f} s")
+        steps = [f"{k} {v:.1f} s" for k, v in self.steps().items() if v is not None]
+        inner = ", ".join(known) + ("; " + ", ".join(steps) if steps else "")
+        return f"{head} ({inner})" if inner else head
+
+
 class FaultRecord(BaseModel):
     """One entry of run.json ``faults``: a scenario fault as it happened (docs/scenarios.md).
 
@@ -58,6 +116,14 @@ class FaultRecord(BaseModel):
     planned_for: float | None = None
     spec: dict[str, Any] = Field(default_factory=dict)
     error: str = ""
+    restart: WorkerRestart | None = None  # a kill's replacement worker; absent otherwise
+
+    @model_serializer(mode="wrap")
+    def _omit_no_restart(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.restart is None:
+            data.pop("restart", None)
+        return data
 
 
 _OMITTED_WHEN_EMPTY = ("load_started_at", "stopped_early", "faults", "isolation_probe",

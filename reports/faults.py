@@ -62,6 +62,11 @@ def fault_rows(d: ReportData) -> list[FaultRow]:
     def rel(t: float | None) -> float | None:
         return None if t is None else t - t0
 
+    restarts = {f.index: f.restart.summary() for f in d.evidence.faults if f.restart is not None}
+
+    def note(index: int, text: str) -> str:  # a kill's replacement start-up, after any note
+        return "; ".join(t for t in (text, restarts.get(index, "")) if t)
+
     results = d.verdict.faults if d.verdict is not None else ()
     if results:
         return [FaultRow(
@@ -69,10 +74,10 @@ def fault_rows(d: ReportData) -> list[FaultRow]:
             _secs(r.health_recovery_s, r.health_recovered),
             _secs(r.sli_recovery_s, r.sli_recovered if r.end is not None else None)
             + (f" ({r.window_s:.3g} s window)" if r.sli_recovered else ""),
-            _budget(r), _phases(r), r.note,
+            _budget(r), _phases(r), note(r.index, r.note),
         ) for r in results]
     return [FaultRow(f.name, f.action, rel(f.start), rel(f.end), "not judged", False, "-", "-",
-                     "-", "-", f.error) for f in d.evidence.faults]
+                     "-", "-", note(f.index, f.error)) for f in d.evidence.faults]
 
 
 @dataclass(frozen=True, slots=True)

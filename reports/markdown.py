@@ -66,20 +66,22 @@ def _claims(d: ReportData) -> list[str]:
 
 
 def _faults(d: ReportData) -> list[str]:
+    faults = fault_rows(d)
     rows = [(f.name, f.action,
              ("-" if f.start_s is None else f"{f.start_s:.1f}") + " - "
              + ("never undone" if f.end_s is None else f"{f.end_s:.1f}"),
              ("✅ " if f.recovered else "❌ ") + f.summary, f.health, f.sli, f.budget, f.phases)
-            for f in fault_rows(d)]
+            for f in faults]
     if not rows:
         return []
+    notes = [f"- **{_cell(f.name)}**: {_cell(f.note)}" for f in faults if f.note]
     return ["## Faults and recovery", "",
             "Seconds from the load start. Recovery: the later of the health probe's first good "
             "answer and the SLIs back within their objectives; budget: share of the run's error "
             "budget spent from the fault's start until it recovered.", "",
             *_table(("Fault", "Action", "From - to (s)", "Recovery", "Health probe",
                      "SLIs back", "Budget used", "Before · during · after"), rows, "llrlrrll"),
-            ""]
+            "", *notes, *([""] if notes else [])]
 
 
 def _risks(d: ReportData) -> list[str]:

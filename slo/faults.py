@@ -23,7 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from foundation.layout import FaultRecord, RunInfo
+from pydantic import ValidationError
+
+from foundation.layout import FaultRecord, RunInfo, WorkerRestart
 
 __all__ = ["DB_WORDS", "FaultWindow", "component_of", "faults_from_run", "faults_of"]
 
@@ -49,6 +51,7 @@ class FaultWindow:
     planned_for: float | None = None
     spec: Mapping[str, Any] = field(default_factory=dict)
     error: str = ""
+    restart: WorkerRestart | None = None  # a kill: its replacement worker's start-up phases
 
     @property
     def happened(self) -> bool:
@@ -109,8 +112,19 @@ def faults_from_run(raw: Any) -> tuple[FaultWindow, ...]:
             planned_for=_num(entry.get("planned_for")),
             spec=dict(spec) if isinstance(spec, Mapping) else {},
             error=str(entry.get("error") or ""),
+            restart=_restart(entry.get("restart")),
         ))
     return tuple(sorted(out, key=lambda f: (f.planned_at, f.index)))
+
+
+def _restart(raw: Any) -> WorkerRestart | None:
+    """A kill's ``restart`` entry, or None when absent or not in the contract's shape."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return WorkerRestart.model_validate(raw)
+    except ValidationError:
+        return None
 
 
 def faults_of(info: RunInfo) -> tuple[FaultWindow, ...]:
@@ -133,4 +147,5 @@ def _window(i: int, f: FaultRecord) -> FaultWindow:
         planned_for=getattr(f, "planned_for", None),
         spec=dict(getattr(f, "spec", None) or {}),
         error=getattr(f, "error", ""),
+        restart=getattr(f, "restart", None),
     )

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     session_ttl_s: float = Field(default=15.0, ge=5)
     faults: str | None = None  # JSON of a FaultConfig applied at start (see faults.py)
     db_pool_size: int = Field(default=20, gt=0)
+    # Set by the launcher for its workers: where each stamps its start-up phases
+    # (startup_phases.py); None: not stamped (an app built in-process, tests).
+    startup_phases_dir: str | None = None
 
 
 @lru_cache

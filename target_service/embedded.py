@@ -22,7 +22,8 @@ import httpx
 import psutil
 
 from target_service.serve import StartupError, free_port
-from target_service.supervisor import read_state
+from target_service.startup_phases import WorkerStartup
+from target_service.supervisor import read_startups, read_state
 
 __all__ = ["EmbeddedTarget", "EmbeddedTargetOptions", "start_embedded_target"]
 
@@ -77,6 +78,10 @@ class EmbeddedTarget:
         state = read_state(self.state_file)
         workers = state.get("workers", []) if state is not None else []
         return [w.get("pid") for w in workers] if isinstance(workers, list) else []
+
+    def startups(self) -> list[WorkerStartup]:
+        """Every worker's start-up phases the supervisor still keeps, oldest first."""
+        return read_startups(self.state_file)
 
     def whole(self) -> bool:
         """Every worker slot is served by a live process that finished start-up."""

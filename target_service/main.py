@@ -19,6 +19,7 @@ from target_service.http_methods import method_not_allowed
 from target_service.middleware import BodyLimitMiddleware, MetricsMiddleware
 from target_service.routers import agents, audit, faults, health, runs, sessions, tenants
 from target_service.routers._responses import ALWAYS, declare_bearer_auth, errors
+from target_service.startup_phases import mark_phase
 from target_service.state import AppState, build_state
 
 __all__ = ["create_app"]
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
+        mark_phase(settings.startup_phases_dir, "lifespan_started")
         try:
             yield
         finally:
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     _install_error_handlers(app)
+    mark_phase(settings.startup_phases_dir, "app_created")
     return app
 
 

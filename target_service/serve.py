@@ -100,6 +100,9 @@ def serve(options: ServeOptions) -> None:
     _check(options, settings)
     port = options.port or free_port(options.host)
     metrics_dir = None
+    # where each worker stamps its start-up phases (startup_phases.py) for the supervisor
+    phases_dir = tempfile.mkdtemp(prefix="slogate-phases-")
+    os.environ["SLOGATE_STARTUP_PHASES_DIR"] = phases_dir
     if options.workers > 1:
         metrics_dir = tempfile.mkdtemp(prefix="slogate-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
@@ -132,7 +135,10 @@ def serve(options: ServeOptions) -> None:
     state_file = Path(options.state_file) if options.state_file else None
     try:
         # Every worker count runs under the supervisor, so a killed worker is restarted.
-        Supervisor(config, [config.bind_socket()], state_file=state_file).run()
+        Supervisor(
+            config, [config.bind_socket()], state_file=state_file, phases_dir=Path(phases_dir)
+        ).run()
     finally:
+        shutil.rmtree(phases_dir, ignore_errors=True)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

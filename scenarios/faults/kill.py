@@ -2,7 +2,9 @@
 
 The supervisor (``target_service/supervisor.py``) notices the death and starts a
 replacement after its restart delay, as an orchestrator would; the recovery probe waits
-until every worker slot is served again. Nothing to undo.
+until every worker slot is served again. Nothing to undo. :meth:`KillFault.restart` tells,
+from the supervisor's start-up phases, when the replacement got through each phase (run.json
+``faults[].restart``).
 """
 
 from __future__ import annotations
@@ -10,9 +12,15 @@ from __future__ import annotations
 import os
 import random
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from foundation.layout import WorkerRestart
 from scenarios.faults.base import FaultError
+
+if TYPE_CHECKING:
+    from target_service.startup_phases import WorkerStartup
 
 __all__ = ["KillFault"]
 
@@ -32,6 +40,7 @@ class KillFault:
         self.signum = signal.Signals[signal_name]
         self._rng = rng or random.Random()
         self.killed_pid: int | None = None
+        self.killed_at: float | None = None  # monotonic: the clock the supervisor stamps with
 
     def apply(self) -> None:
         pids = self.worker_pids()
@@ -45,11 +54,35 @@ class KillFault:
                 raise FaultError("no live worker process to kill")
             pid = self._rng.choice(live)
         assert pid is not None
+        sent = time.monotonic()
         try:
             os.kill(pid, self.signum)
         except ProcessLookupError as exc:
             raise FaultError(f"worker process {pid} was already gone") from exc
-        self.killed_pid = pid
+        self.killed_pid, self.killed_at = pid, sent
+
+    def restart(self, startups: Sequence[WorkerStartup]) -> WorkerRestart | None:
+        """The killed worker's replacement in seconds since the kill; None if nothing was killed.
+
+        ``startups``: the supervisor's records (``EmbeddedTarget.startups``); the replacement
+        is the one that names the killed pid as the worker it replaced.
+        """
+        if self.killed_pid is None or self.killed_at is None:
+            return None
+        t0 = self.killed_at
+        new = next((s for s in startups if s.replaced_pid == self.killed_pid), None)
+        if new is None:
+            return WorkerRestart(killed_pid=self.killed_pid)
+
+        def since(t: float | None) -> float | None:
+            return None if t is None else round(t - t0, 3)
+
+        return WorkerRestart(
+            killed_pid=self.killed_pid, pid=new.pid, noticed_s=since(new.died),
+            spawned_s=since(new.spawned), booted_s=since(new.booted),
+            app_created_s=since(new.app_created), lifespan_started_s=since(new.lifespan_started),
+            ready_s=since(new.ready),
+        )
 
     def undo(self) -> None:
         """A kill is not undone: the supervisor restarts the process."""

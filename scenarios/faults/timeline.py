@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from foundation.layout import WorkerRestart
 from scenarios.faults.base import FaultAction, FaultError
 from scenarios.spec import FaultModel
 
@@ -36,15 +37,18 @@ class FaultRecord:
     status: str = "skipped"  # while running: "pending" -> "in_force"
     error: str = ""
     interrupted_at: float | None = None  # undone at shutdown (not in run.json: ended_at stays null)
+    restart: WorkerRestart | None = None  # a kill's replacement worker, set at the run's end
 
     def to_json(self) -> dict[str, Any]:
         """The run.json entry, exactly the contract's keys."""
         status = "skipped" if self.status == "pending" else self.status
+        restart = {} if self.restart is None else {"restart": self.restart.model_dump(mode="json")}
         return {
             "index": self.index, "name": self.name, "action": self.action, "spec": self.spec,
             "planned_at": self.planned_at, "planned_for": self.planned_for,
             "started_at": self.started_at, "ended_at": self.ended_at,
             "status": "interrupted" if status == "in_force" else status, "error": self.error,
+            **restart,
         }
 
 

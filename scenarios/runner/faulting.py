@@ -15,6 +15,7 @@ from typing import Any
 
 from foundation.errors import TargetError
 from scenarios.faults import FaultError, FaultTimeline, HealthProber, make_action, recoveries
+from scenarios.faults.kill import KillFault
 from scenarios.runner.target import TargetSession
 from scenarios.spec import Scenario
 
@@ -32,6 +33,7 @@ class RunFaults:
         except FaultError as exc:
             raise TargetError(f"the scenario's faults cannot run on this target: {exc}") from exc
         self.timeline = FaultTimeline(scenario.faults, actions)
+        self._actions = actions
         self._path = scenario.health_path or (
             REFERENCE_HEALTH_PATH if scenario.is_reference_target() else None
         )
@@ -65,6 +67,7 @@ class RunFaults:
     def finish(self) -> list[dict[str, Any]]:
         """Stop probing, write the recovery samples; run.json's ``faults`` list."""
         self.undo()
+        self._note_restarts()
         prober = self._prober
         if prober is not None:
             prober.stop()
@@ -77,3 +80,15 @@ class RunFaults:
             self._prober = None
         assert self._list is not None
         return self._list
+
+    def _note_restarts(self) -> None:
+        """Each kill's replacement, phase by phase, from the supervisor (target still up)."""
+        kills = [(r, a) for r, a in zip(self.timeline.records, self._actions, strict=True)
+                 if isinstance(a, KillFault) and a.killed_pid is not None]
+        if not kills or self._target.supervised is None:
+            return
+        startups = self._target.supervised.startups()
+        for record, action in kills:
+            assert isinstance(action, KillFault)
+            record.restart = action.restart(startups)
+        self._list = [r.to_json() for r in self.timeline.records]

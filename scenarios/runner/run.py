@@ -144,7 +144,9 @@ class _Run:
     def _with_target(self) -> tuple[RunStatus, str]:
         if self.scenario.target == "embedded":
             self._say("starting the embedded target")
-        with open_target(self.scenario, self.environ) as target:
+        # a claimed Redis database outlives a run that died by the run's cap and a margin
+        claim_ttl_s = self.cap_s + 600.0
+        with open_target(self.scenario, self.environ, self.info.run_id, claim_ttl_s) as target:
             self.info = self.info.model_copy(update={"target_url": target.url})
             probes = ["/healthz", *(r.path for r in self.scenario.http[:1]), "/"]
             check_reachable(target.url, probes)

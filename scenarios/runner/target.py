@@ -18,15 +18,21 @@ from typing import TYPE_CHECKING
 
 from foundation.errors import TargetError, UsageError
 from scenarios.runner.plans import Tenant
+from scenarios.runner.redis_db import claimed_redis
 from scenarios.spec import Scenario
 
 if TYPE_CHECKING:
     from target_service.owned_postgres import OwnedPostgres
+    from target_service.startup_phases import WorkerStartup
 
 __all__ = ["SupervisedTarget", "TargetSession", "given_tenants", "open_target"]
 
 
 def _no_pids() -> list[int]:
+    return []
+
+
+def _no_startups() -> list[WorkerStartup]:
     return []
 
 
@@ -36,6 +42,7 @@ class SupervisedTarget:
 
     worker_pids: Callable[[], list[int | None]]
     whole: Callable[[], bool]
+    startups: Callable[[], list[WorkerStartup]] = _no_startups  # phases, for kill records
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +62,15 @@ class TargetSession:
 
 
 @contextmanager
-def open_target(scenario: Scenario, environ: Mapping[str, str]) -> Iterator[TargetSession]:
-    """Yield the target; an embedded one is stopped on exit, whatever happened."""
+def open_target(
+    scenario: Scenario, environ: Mapping[str, str], run_id: str = "slogate-run", claim_ttl_s: float = 3600.0
+) -> Iterator[TargetSession]:
+    """Yield the target; an embedded one is stopped on exit, whatever happened.
+
+    An embedded target's ``redis`` without a database number gets a database of the run's
+    own (``redis_db.claimed_redis``: claimed as ``run_id`` for ``claim_ttl_s``, flushed at
+    start and end).
+    """
     if scenario.target != "embedded":
         admin = None
         if scenario.tenants is not None:
@@ -73,14 +87,14 @@ def open_target(scenario: Scenario, environ: Mapping[str, str]) -> Iterator[Targ
 
     with tempfile.TemporaryDirectory(prefix="slogate-target-") as data_dir, _owned_database(
         scenario
-    ) as database:
+    ) as database, _run_redis(scenario, run_id, claim_ttl_s) as redis_url:
         try:
             target = start_embedded_target(
                 EmbeddedTargetOptions(
                     workers=scenario.embedded.workers,
                     data_dir=Path(data_dir),
                     database_url=database.url if database is not None else None,
-                    redis_url=scenario.embedded.redis,
+                    redis_url=redis_url,
                 )
             )
         except (StartupError, OSError) as exc:
@@ -91,11 +105,21 @@ def open_target(scenario: Scenario, environ: Mapping[str, str]) -> Iterator[Targ
                 embedded=True,
                 admin_token=target.admin_token,
                 pids=target.pids,
-                supervised=SupervisedTarget(target.worker_pids, target.whole),
+                supervised=SupervisedTarget(target.worker_pids, target.whole, target.startups),
                 database=database,
             )
         finally:
             target.stop()
+
+
+@contextmanager
+def _run_redis(scenario: Scenario, run_id: str, ttl_s: float) -> Iterator[str | None]:
+    """The Redis URL the embedded target gets (a claimed database of the run's own, or as given)."""
+    if scenario.embedded.redis is None:
+        yield None
+        return
+    with claimed_redis(scenario.embedded.redis, run_id, ttl_s) as url:
+        yield url
 
 
 @contextmanager

@@ -260,13 +260,15 @@ class EmbeddedOptions(_Model):
 
     workers: int = Field(default=1, ge=1, le=16)
     database: Literal["sqlite", "owned-postgres"] = "sqlite"
-    redis: str | None = None  # redis://127.0.0.1:6379/N, shared quotas across workers
+    # shared quotas across workers; without a database number (redis://127.0.0.1:6379) the
+    # run claims one of its own, flushed at start and end (scenarios/runner/redis_db.py)
+    redis: str | None = None
 
     @field_validator("redis")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in ("redis", "rediss"):
-            raise ValueError("redis must be a redis:// URL, e.g. redis://127.0.0.1:6379/0")
+            raise ValueError("redis must be a redis:// URL, e.g. redis://127.0.0.1:6379")
         return value
 
     @model_validator(mode="after")

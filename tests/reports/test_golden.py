@@ -50,6 +50,9 @@ def test_faults_in_every_format(record: Callable[[str], Path], tmp_path: Path) -
     md = out["md"].read_text(encoding="utf-8")
     assert "## Faults and recovery" in md
     assert "| kill #2 | kill | 40.0 - 40.0 | ✅ recovered in 3.2 s | 3.2 s |" in md
+    restart = ("replacement ready after 3.1 s (noticed 0.2 s, spawned 1.2 s; boot 0.6 s, "
+               "import 0.8 s, lifespan 0.3 s, listen 0.2 s)")  # run.json faults[1].restart
+    assert restart in md
     assert "database outage #3 | database | 85.0 - 95.0 | ❌ not recovered" in md
     suites = {s.get("name"): s for s in ET.parse(out["junit"]).getroot().findall("testsuite")}
     faults = suites["faults"]
@@ -60,6 +63,7 @@ def test_faults_in_every_format(record: Callable[[str], Path], tmp_path: Path) -
     assert [f["summary"] for f in data["faults"]] == [
         "recovered in 0.0 s", "recovered in 3.2 s", "not recovered"]
     assert data["verdict"]["faults"][1]["health_recovery_s"] == 3.2
+    assert [f["note"] for f in data["faults"]][1].endswith(restart)
     claims = {c["id"]: c for c in data["readiness"]["claims"]}
     assert claims[9]["status"] == "failed" and "database outage #3" in claims[9]["evidence"]
     assert claims[8]["status"] == "passed"  # storm fault + read-back and retry checks all ok

@@ -7,7 +7,8 @@
 - ``pg_fetch(url, sql)``: run SQL as the URL's (super)user, bypassing the service entirely,
   to check what the service wrote or deleted.
 - ``redis_url`` (session fixture): a Redis database number of its own on 127.0.0.1:6379,
-  claimed with ``SET NX`` so that concurrent test sessions never share one, and emptied of the
+  claimed with ``SET NX`` so that concurrent test sessions never share one (nor a database a
+  ``slogate run`` claimed, ``scenarios/runner/redis_db.py``), and emptied of the
   service's ``slogate:*`` keys before and after. Pub/sub channels are not per database, but the
   service's channels carry unique run ids.
 - ``worker_serving(pids, port, local_port)``: which server process holds the TCP connection
@@ -29,6 +30,8 @@ import asyncpg
 import psutil
 import pytest
 import redis
+
+from scenarios.runner.redis_db import CLAIM_KEY as RUN_CLAIM_KEY
 
 __all__ = [
     "PG_HOST",
@@ -146,7 +149,9 @@ def redis_url() -> Iterator[str]:
     for number in range(1, databases):  # 0 is what a developer's own target would use
         client = redis.Redis(host="127.0.0.1", port=6379, db=number)
         if client.set(_REDIS_CLAIM_KEY, owner, nx=True, ex=1800):
-            break
+            if not client.exists(RUN_CLAIM_KEY):  # a slogate run's own database: not ours
+                break
+            client.delete(_REDIS_CLAIM_KEY)
         client.close()
     else:
         pytest.skip(f"every Redis database 1..{databases - 1} is claimed by another test session")
