@@ -40,8 +40,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from target_service.config import Role, Settings, Tier
 from target_service.main import create_app
+from tests._servers import LiveServer, serve_in_thread
 
-from .helpers import ADMIN_TOKEN, LiveServer, create_tenant, make_settings, scrub_environ, serve_in_thread
+from .helpers import ADMIN_TOKEN, create_tenant, make_settings, scrub_environ
 
 pytestmark = pytest.mark.slow
 

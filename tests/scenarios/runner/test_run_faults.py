@@ -11,10 +11,8 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,6 @@ from typing import Any
 
 import psutil
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -33,6 +30,7 @@ from scenarios.record import read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario
+from tests._servers import serve_in_thread
 from tests.target_service._pg_redis_fixtures import redis_url
 
 pytestmark = pytest.mark.slow
@@ -60,16 +58,8 @@ def flaky_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         return PlainTextResponse("ok")
 
     app = Starlette(routes=[Route("/ping", ping), Route("/health", health)])
-    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", flags
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(app) as server:
+        yield server.url, flags
 
 
 def _samples(run_dir: Path) -> list[dict[str, Any]]:
