@@ -44,12 +44,12 @@ from tests._servers import LiveServer, serve_in_thread
 
 from .helpers import ADMIN_TOKEN, create_tenant, make_settings, scrub_environ
 
-pytestmark = pytest.mark.slow
-
 MAX_EXAMPLES = 50
 SEED = 20240601  # reproducible in CI; change it locally to explore further
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 TIMEOUT_S = 600
+# the suite-wide 120 s would cut the run short of its own bound on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(TIMEOUT_S + 60)]
 
 
 @pytest.fixture(scope="module")
