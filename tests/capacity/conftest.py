@@ -9,17 +9,16 @@ requests queue and their latency grows without bound. ``GET /fail`` answers 500 
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+
+from tests._servers import serve_in_thread
 
 SLOTS = 2
 SERVICE_S = 0.05
@@ -47,17 +46,9 @@ def _app() -> Starlette:
 
 @pytest.fixture(scope="module")
 def known_server() -> Iterator[str]:
-    sock = socket.create_server(("127.0.0.1", 0), backlog=2048)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    # backlog 2048: the search's top levels open hundreds of connections at once
+    with serve_in_thread(_app(), backlog=2048) as server:
+        yield server.url
 
 
 SLO = """\

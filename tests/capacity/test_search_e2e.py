@@ -16,11 +16,16 @@ from slogate.capacity import CapacityProgress, CapacityRequest, run_capacity
 from slogate.cli import main
 from tests.capacity.conftest import CAPACITY, write_scenario
 
+MAX_TIME_S = 600.0
+# each search is bounded by its own max_time (a step's hold is wall time: a loaded machine
+# adds start-up time, not fewer steps); the suite-wide 120 s would cut it short of that bound
+pytestmark = pytest.mark.timeout(MAX_TIME_S + 60)
+
 
 def _search(tmp_path: Path, url: str, path: str, **kw: object):
     scenario = write_scenario(tmp_path, url, path)
     args = dict(scenario=load_scenario(scenario), out_dir=tmp_path / "cap", start=20.0,
-                ceiling=200.0, min_hold_s=4.0, events=100, max_time_s=600.0)
+                ceiling=200.0, min_hold_s=4.0, events=100, max_time_s=MAX_TIME_S)
     args.update(kw)
     return run_capacity(CapacityRequest(**args))  # type: ignore[arg-type]
 

@@ -39,7 +39,8 @@ from slo.claims.facts import sample_facts
 from slo.samples import SampleColumns
 from target_service.config import Role, Tier
 from target_service.main import create_app
-from tests.target_service.helpers import create_tenant, make_settings, scrub_environ, serve_in_thread
+from tests._servers import serve_in_thread
+from tests.target_service.helpers import create_tenant, make_settings, scrub_environ
 
 
 def _claim7(run_dir: Path) -> Any:

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +27,7 @@ from reports.load import load_report_data
 from scenarios.runner import RunRequest
 from scenarios.spec import parse_scenario
 from slogate.pipeline import PipelineRequest, run_pipeline
+from tests._servers import serve_in_thread
 
 BUCKETS = tuple(0.001 * 1.2**i for i in range(57))  # the reference target's: 1 ms .. ~30 s
 
@@ -80,16 +78,8 @@ class LyingTarget:
 @pytest.fixture
 def target() -> Iterator[tuple[LyingTarget, str]]:
     liar = LyingTarget()
-    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)
-    server = uvicorn.Server(uvicorn.Config(liar.app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield liar, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(liar.app()) as server:
+        yield liar, server.url
 
 
 SCENARIO = """\

@@ -8,13 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -23,6 +21,7 @@ from starlette.routing import Route
 from foundation.layout import RunLayout, RunStatus
 from scenarios.record import read_samples
 from slogate.cli import main
+from tests._servers import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,18 +33,8 @@ async def _ping(request: Request) -> PlainTextResponse:
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """A plain HTTP server (not slogate's) in a thread; listening before it is returned."""
-    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)
-    config = uvicorn.Config(Starlette(routes=[Route("/ping", _ping)]), log_level="warning",
-                            lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(Starlette(routes=[Route("/ping", _ping)])) as srv:
+        yield srv.url
 
 
 def _scenario(tmp_path: Path, target: str, duration: str = "3s") -> Path:

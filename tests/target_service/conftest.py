@@ -6,7 +6,7 @@
 - ``app_factory(**overrides)``: ``create_app(settings_factory(**overrides))``.
 - ``client``: ``TestClient`` on a default app, entered (lifespan runs: schema, executor).
 - ``client_factory(**overrides)``: the same with other settings; closed after the test.
-- ``live_server``: a real uvicorn server in a thread on 127.0.0.1 (``helpers.LiveServer``);
+- ``live_server``: a real uvicorn server in a thread on 127.0.0.1 (``tests._servers.LiveServer``);
   ``live_server_factory(**overrides)`` for other settings.
 - ``make_tenant``: ``helpers.make_tenant`` (``make_tenant(client, tier) -> (id, {role: token})``).
 """
@@ -24,8 +24,9 @@ from fastapi.testclient import TestClient
 
 from target_service.config import Settings
 from target_service.main import create_app
+from tests._servers import LiveServer, serve_in_thread
 
-from .helpers import LiveServer, make_settings, serve_in_thread
+from .helpers import make_settings
 from .helpers import make_tenant as _make_tenant
 
 SettingsFactory = Callable[..., Settings]

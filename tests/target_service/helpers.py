@@ -3,16 +3,14 @@
 - ``ADMIN_TOKEN``: the platform admin token every ``settings_factory`` app uses.
 - ``make_tenant(client, tier)``: a tenant plus one token per role, through the real API.
 - ``bearer(token)``: the Authorization header.
-- ``LiveServer`` / ``serve_in_thread``: a real uvicorn server in a thread on a free
-  127.0.0.1 port (httpx ``tests/conftest.py::serve_in_thread``), for timing and real
-  WebSocket clients.
+- a real server in a thread (for timing and real WebSocket clients) is
+  ``tests._servers.serve_in_thread``; the ``live_server`` fixtures in conftest.py use it.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -21,21 +19,18 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from target_service.config import ProviderSettings, Role, Settings, Tier
 from target_service.db.models import TENANT_TABLES
 from target_service.main import create_app
-from target_service.serve import free_port
 
 __all__ = [
     "ADMIN_TOKEN",
     "FAST_PROVIDER",
     "FINAL",
     "WEBSOCKET",
-    "LiveServer",
     "Tenant",
     "app_endpoints",
     "bearer",
@@ -44,7 +39,6 @@ __all__ = [
     "make_tenant",
     "module_client",
     "scrub_environ",
-    "serve_in_thread",
     "settings_of",
     "sqlite_path",
     "table_counts",
@@ -150,58 +144,6 @@ def create_tenant(
         tokens[role] = created.json()["token"]
         token_ids[role] = created.json()["id"]
     return Tenant(tenant_id, tokens, token_ids)
-
-
-@dataclass(frozen=True, slots=True)
-class LiveServer:
-    """A running server: ``url`` (http://127.0.0.1:PORT), ``ws_url``, the app it serves."""
-
-    url: str
-    ws_url: str
-    app: FastAPI
-    admin_token: str = ADMIN_TOKEN
-
-
-class _ThreadServer(uvicorn.Server):
-    """uvicorn.Server that signals a threading.Event once it listens (no polling)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
-        await super().startup(sockets)  # type: ignore[arg-type]
-        self.ready.set()
-
-
-@contextmanager
-def serve_in_thread(app: FastAPI, *, startup_timeout_s: float = 15.0) -> Iterator[LiveServer]:
-    """Serve ``app`` on a free 127.0.0.1 port in a thread; stop it (lifespan included) on exit.
-
-    Signal handlers are only installed by uvicorn in the main thread, so none are here.
-    """
-    port = free_port("127.0.0.1")
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio", lifespan="on"
-    )
-    server = _ThreadServer(config)
-
-    def run() -> None:
-        try:
-            server.run()
-        finally:
-            server.ready.set()  # a failed start-up must not leave the caller waiting
-
-    thread = threading.Thread(target=run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    try:
-        if not server.ready.wait(startup_timeout_s) or not server.started:
-            raise RuntimeError(f"test server on port {port} did not start in {startup_timeout_s}s")
-        yield LiveServer(url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}", app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "test server thread did not stop"
 
 
 # --- route enumeration ------------------------------------------------------------------

@@ -17,8 +17,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from target_service.config import Role, Tier
+from tests._servers import LiveServer
 
-from .helpers import ADMIN_TOKEN, LiveServer, Tenant, bearer, create_tenant
+from .helpers import ADMIN_TOKEN, Tenant, bearer, create_tenant
 
 ADMIN = bearer(ADMIN_TOKEN)
 

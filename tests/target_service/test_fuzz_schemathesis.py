@@ -40,15 +40,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from target_service.config import Role, Settings, Tier
 from target_service.main import create_app
+from tests._servers import LiveServer, serve_in_thread
 
-from .helpers import ADMIN_TOKEN, LiveServer, create_tenant, make_settings, scrub_environ, serve_in_thread
-
-pytestmark = pytest.mark.slow
+from .helpers import ADMIN_TOKEN, create_tenant, make_settings, scrub_environ
 
 MAX_EXAMPLES = 50
 SEED = 20240601  # reproducible in CI; change it locally to explore further
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 TIMEOUT_S = 600
+# the suite-wide 120 s would cut the run short of its own bound on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(TIMEOUT_S + 60)]
 
 
 @pytest.fixture(scope="module")

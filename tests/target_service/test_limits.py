@@ -21,8 +21,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from target_service.config import Role, Tier, TierQuota
+from tests._servers import LiveServer
 
-from .helpers import ADMIN_TOKEN, LiveServer, bearer, create_tenant
+from .helpers import ADMIN_TOKEN, bearer, create_tenant
 
 SMALL = {
     # refills one request per 5 s: a slow, loaded machine cannot refill it mid-test

@@ -23,11 +23,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from target_service.config import Role, Tier
+from tests._servers import LiveServer
 
 from .helpers import (
     ADMIN_TOKEN,
     FAST_PROVIDER,
-    LiveServer,
     Tenant,
     bearer,
     create_tenant,

@@ -24,9 +24,10 @@ from websockets.sync.client import connect as ws_connect
 from target_service.config import Role, Tier
 from target_service.db.engine import APP_ROLE, Database
 from target_service.db.models import TENANT_TABLES, Agent, ApiToken, AuditEvent, Base, Run, Tenant, new_id
+from tests._servers import LiveServer
 
 from ._pg_redis_fixtures import fresh_pg_database, pg_fetch, pg_url, postgres_down_reason
-from .helpers import LiveServer, bearer, create_tenant
+from .helpers import ADMIN_TOKEN, bearer, create_tenant
 
 pytestmark = pytest.mark.postgres
 
@@ -94,7 +95,7 @@ def test_main_flows_on_postgres(pg_url: str, pg_server: LiveServer) -> None:
         assert {"tenant.create", "run.create"} <= {e["action"] for e in body["audit"]}
 
         assert (
-            client.delete(f"/v1/tenants/{tenant.id}", headers=bearer(pg_server.admin_token)).status_code
+            client.delete(f"/v1/tenants/{tenant.id}", headers=bearer(ADMIN_TOKEN)).status_code
             == 204
         )
         assert client.get("/v1/runs", headers=dev).status_code == 401  # its tokens died with it

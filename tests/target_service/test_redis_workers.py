@@ -11,17 +11,14 @@ from counts kept in Redis.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import signal
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -34,8 +31,9 @@ from websockets.sync.client import connect as ws_connect
 from target_service.config import Role, Tier
 from target_service.embedded import EmbeddedTarget, EmbeddedTargetOptions, start_embedded_target
 
-from ._pg_redis_fixtures import redis_url, worker_serving
+from ._pg_redis_fixtures import redis_url
 from .helpers import Tenant, bearer, create_tenant, scrub_environ
+from .pinned import HttpOn, Pinned, new_socket
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -88,63 +86,6 @@ def _tenant(target: EmbeddedTarget, tier: Tier) -> Tenant:
         return create_tenant(client, tier, admin_token=target.admin_token, name=f"redis-{tier.value}")
 
 
-# ---------------------------------------------------------------------------------------------
-# connections pinned to a known worker
-
-
-@dataclass
-class Pinned:
-    """TCP connections to the target, grouped by the worker process that accepted them."""
-
-    target: EmbeddedTarget
-    by_worker: dict[int, list[socket.socket]] = field(default_factory=dict)
-
-    @property
-    def port(self) -> int:
-        return int(urlsplit(self.target.url).port or 0)
-
-    def open(self, per_worker: int, *, max_connections: int = 200) -> None:
-        """Open connections until two workers each hold ``per_worker`` of them."""
-        pids = self.target.pids()
-        for _ in range(max_connections):
-            if len(self.by_worker) >= 2 and all(len(v) >= per_worker for v in self.by_worker.values()):
-                break
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-            worker = self._accepted_by(pids, sock)
-            held = self.by_worker.setdefault(worker, [])
-            if len(held) < per_worker:
-                held.append(sock)
-            else:
-                sock.close()
-        counts = {w: len(s) for w, s in self.by_worker.items()}
-        assert len(counts) >= 2 and min(counts.values()) >= per_worker, (
-            f"could not place {per_worker} connection(s) on each of two workers in "
-            f"{max_connections} tries: {counts}"
-        )
-
-    def _accepted_by(self, pids: list[int], sock: socket.socket) -> int:
-        local_port = sock.getsockname()[1]
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            worker = worker_serving(pids, self.port, local_port)
-            if worker is not None:
-                return worker
-            time.sleep(0.005)  # the kernel queued the connection; a worker accepts it within ms
-        raise AssertionError(f"no worker accepted the connection from port {local_port}")
-
-    def workers(self) -> list[int]:
-        return sorted(self.by_worker)
-
-    def take(self, worker: int) -> socket.socket:
-        return self.by_worker[worker].pop()
-
-    def close(self) -> None:
-        for socks in self.by_worker.values():
-            for sock in socks:
-                sock.close()
-        self.by_worker.clear()
-
-
 @pytest.fixture
 def pinned(target: EmbeddedTarget) -> Iterator[Pinned]:
     connections = Pinned(target)
@@ -172,28 +113,6 @@ def _is_admitted(ws: ClientConnection) -> tuple[bool, int | None]:
         return False, closed.rcvd.code if closed.rcvd else None
     assert reply["type"] == "error" and reply["error"] == "not_found", reply
     return True, None
-
-
-class _Http:
-    """One keep-alive HTTP/1.1 connection over a pinned socket (http.client, no pool)."""
-
-    def __init__(self, target: EmbeddedTarget, sock: socket.socket) -> None:
-        parts = urlsplit(target.url)
-        self._conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
-        self._conn.sock = sock
-
-    def request(
-        self, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None
-    ) -> tuple[int, Any]:
-        payload = None if body is None else json.dumps(body)
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        self._conn.request(method, path, body=payload, headers=all_headers)
-        response = self._conn.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else None
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,18 +143,13 @@ def test_session_quota_is_shared_by_both_workers(target: EmbeddedTarget, pinned:
         deadline = time.monotonic() + 5
         while True:  # the release reaches Redis a moment after the close handshake
             with _session(
-                target, pinned.take(w2) if pinned.by_worker[w2] else _new_socket(target), token
+                target, pinned.take(w2) if pinned.by_worker[w2] else new_socket(target), token
             ) as ws:
                 ok, code = _is_admitted(ws)
             if ok or time.monotonic() > deadline:
                 break
             assert code == 4429
         assert ok, "closing a session did not free its quota slot"
-
-
-def _new_socket(target: EmbeddedTarget) -> socket.socket:
-    parts = urlsplit(target.url)
-    return socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=10)
 
 
 def _requests_total(target: EmbeddedTarget, route: str, tenant_id: str) -> dict[str, float]:
@@ -260,7 +174,7 @@ def test_request_bucket_is_shared_and_metrics_sum_both_workers(
     headers = tenant.headers(Role.VIEWER)
     pinned.open(per_worker=1)
     w1, w2 = pinned.workers()[:2]
-    conns = {w1: _Http(target, pinned.take(w1)), w2: _Http(target, pinned.take(w2))}
+    conns = {w1: HttpOn(target, pinned.take(w1)), w2: HttpOn(target, pinned.take(w2))}
     granted = {w1: 0, w2: 0}
     refused_while_own_count_below_burst = {w1: False, w2: False}
     statuses: list[int] = []
@@ -291,7 +205,7 @@ def test_request_bucket_is_shared_and_metrics_sum_both_workers(
 
 def test_one_fault_put_applies_in_every_worker(target: EmbeddedTarget, pinned: Pinned) -> None:
     pinned.open(per_worker=1)
-    conns = {w: _Http(target, pinned.take(w)) for w in pinned.workers()[:2]}
+    conns = {w: HttpOn(target, pinned.take(w)) for w in pinned.workers()[:2]}
     admin = bearer(target.admin_token)
     try:
         for conn in conns.values():
@@ -311,7 +225,7 @@ def test_one_fault_put_applies_in_every_worker(target: EmbeddedTarget, pinned: P
     assert applied_after < 1.5 and cleared_after < 1.5, (applied_after, cleared_after)
 
 
-def _seconds_until_all(conns: dict[int, _Http], status: int, limit_s: float = 5.0) -> float:
+def _seconds_until_all(conns: dict[int, HttpOn], status: int, limit_s: float = 5.0) -> float:
     started = time.monotonic()
     pending = set(conns)
     while pending and time.monotonic() - started < limit_s:
@@ -361,6 +275,15 @@ def _collect(ws: ClientConnection) -> dict[str, Any]:
             out[event["type"]] = event
 
 
+def _wait_dead(pid: int) -> None:
+    """Until ``pid`` has stopped running: a zombie counts (SIGKILL makes one at once; its
+    parent, the supervisor, reaps it on its own schedule, slow on a loaded machine)."""
+    proc = psutil.Process(pid)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        while proc.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.01)
+
+
 def test_crashed_workers_sessions_stop_counting_after_ttl(redis_url: str, tmp_path: Path) -> None:
     """Kill a worker holding sessions: its sessions hold quota until their TTL, not forever.
 
@@ -380,12 +303,11 @@ def test_crashed_workers_sessions_stop_counting_after_ttl(redis_url: str, tmp_pa
                     assert _is_admitted(ws) == (True, None)
             os.kill(victim, signal.SIGKILL)
             killed_at = time.monotonic()
-            with contextlib.suppress(psutil.NoSuchProcess):
-                psutil.Process(victim).wait(10)
+            _wait_dead(victim)
             with _session(crashing, pins.take(survivor), token) as ws:
                 assert _is_admitted(ws) == (False, 4429), "the dead worker's sessions vanished at once"
             while True:  # try once a second until a slot frees up
-                with _session(crashing, _new_socket(crashing), token) as ws:
+                with _session(crashing, new_socket(crashing), token) as ws:
                     ok, code = _is_admitted(ws)
                 freed_after = time.monotonic() - killed_at
                 if ok or freed_after > SESSION_TTL_S + 10:

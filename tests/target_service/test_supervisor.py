@@ -21,6 +21,7 @@ from target_service.embedded import EmbeddedTarget, EmbeddedTargetOptions, start
 from target_service.supervisor import RESTART_DELAY_S, read_state
 
 from ._pg_redis_fixtures import redis_url
+from .pinned import HttpOn, Pinned
 
 pytestmark = pytest.mark.slow
 __all__ = ["redis_url"]
@@ -89,13 +90,45 @@ def test_stop_leaves_no_worker_behind(tmp_path: Path, redis_url: str) -> None:
     assert not target.state_file.exists()
 
 
+RUNS_PER_WORKER = 4
+LONG_RUN_ENV = {  # a first token after ~5 minutes and a 10-minute deadline: every run is still
+    # in flight when the worker is killed and when the test ends, however slow the machine
+    "SLOGATE_PROVIDER__TTFT_MEDIAN_MS": "300000", "SLOGATE_PROVIDER__TTFT_P95_MS": "301000",
+    "SLOGATE_RUN_TIMEOUT_S": "600",
+}
+
+
+def _start_runs(target: EmbeddedTarget, auth: dict[str, str]) -> dict[int, list[str]]:
+    """Start ``RUNS_PER_WORKER`` runs on each of two workers; ``{worker pid: [run id]}``.
+
+    A run executes in the process that accepted its POST. Which worker accepts a connection
+    is the kernel's choice (on a loaded machine one worker may take a whole burst), so the
+    runs go over connections already known to be held by each worker (``Pinned``).
+    """
+    pinned = Pinned(target)
+    try:
+        pinned.open(per_worker=1)
+        held: dict[int, list[str]] = {}
+        for worker in pinned.workers()[:2]:
+            conn = HttpOn(target, pinned.take(worker))
+            try:
+                for _ in range(RUNS_PER_WORKER):
+                    status, body = conn.request("POST", "/v1/runs", auth, {"prompt": "long one"})
+                    assert status == 202, body
+                    held.setdefault(worker, []).append(body["id"])
+            finally:
+                conn.close()
+    finally:
+        pinned.close()
+    return held
+
+
 def test_runs_held_by_a_killed_worker_are_failed_and_live_ones_are_not(
     tmp_path: Path, redis_url: str
 ) -> None:
-    slow = {  # runs last about a minute: still in flight when the worker is killed
-        "SLOGATE_PROVIDER__TTFT_MEDIAN_MS": "60000", "SLOGATE_PROVIDER__TTFT_P95_MS": "61000",
-    }
-    options = EmbeddedTargetOptions(data_dir=tmp_path / "t", workers=2, redis_url=redis_url, env=slow)
+    options = EmbeddedTargetOptions(
+        data_dir=tmp_path / "t", workers=2, redis_url=redis_url, env=LONG_RUN_ENV
+    )
     with start_embedded_target(options) as target, httpx.Client(
         base_url=target.url, timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
     ) as c:
@@ -103,26 +136,19 @@ def test_runs_held_by_a_killed_worker_are_failed_and_live_ones_are_not(
         tenant = c.post("/v1/tenants", json={"name": "k", "tier": "enterprise"}, headers=admin).json()
         token = c.post(f"/v1/tenants/{tenant['id']}/tokens", json={"role": "developer"}, headers=admin)
         auth = {"Authorization": f"Bearer {token.json()['token']}"}
-        ids = []
-        for _ in range(16):  # new connection each: the kernel spreads them over both workers
-            r = c.post("/v1/runs", json={"prompt": "long one"}, headers=auth)
-            assert r.status_code == 202, r.text
-            ids.append(r.json()["id"])
-        os.kill(target.worker_pids()[1] or 0, signal.SIGKILL)
-        statuses: dict[str, dict[str, str]] = {}
+        held = _start_runs(target, auth)
+        victim, survivor = sorted(held)
+        assert sorted(p for p in target.worker_pids() if p) == [victim, survivor]
+        os.kill(victim, signal.SIGKILL)
 
-        def settled() -> bool:
-            for run_id in ids:
-                r = c.get(f"/v1/runs/{run_id}", headers=auth)
-                if r.status_code == 200:
-                    statuses[run_id] = r.json()
-            failed = [s for s in statuses.values() if s["status"] == "failed"]
-            return len(statuses) == len(ids) and bool(failed)
+        def status_of(run_ids: list[str]) -> list[dict[str, str]]:
+            return [c.get(f"/v1/runs/{i}", headers=auth).json() for i in run_ids]
 
-        _wait(settled, 60)
-        time.sleep(6)  # another sweep: it must not touch the live worker's runs
-        final = [c.get(f"/v1/runs/{i}", headers=auth).json() for i in ids]
-    abandoned = [r for r in final if r["status"] == "failed"]
-    alive = [r for r in final if r["status"] in ("queued", "running")]
-    assert abandoned and all(r["reason"] == "abandoned: its worker process stopped" for r in abandoned)
-    assert alive, "the surviving worker's runs were swept although it still holds them"
+        _wait(lambda: all(r["status"] == "failed" for r in status_of(held[victim])), 60)
+        time.sleep(6)  # one more sweep (every 5 s): it must not touch the live worker's runs
+        abandoned, alive = status_of(held[victim]), status_of(held[survivor])
+    assert all(r["status"] == "failed" for r in abandoned)
+    assert {r["reason"] for r in abandoned} == {"abandoned: its worker process stopped"}
+    assert all(r["status"] in ("queued", "running") for r in alive), (
+        f"the surviving worker's runs were swept although it still holds them: {alive}"
+    )

@@ -7,17 +7,16 @@ any service a user points it at.
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tests._servers import serve_in_thread
 
 
 async def _ping(request: Request) -> PlainTextResponse:
@@ -46,15 +45,5 @@ def _app() -> Starlette:
 @pytest.fixture(scope="module")
 def foreign_server() -> Iterator[str]:
     """Base URL of the server; the socket listens before the fixture returns."""
-    sock = socket.create_server(("127.0.0.1", 0), backlog=2048)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(_app(), log_level="warning", lifespan="off", ws="websockets-sansio")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(_app(), backlog=2048) as server:
+        yield server.url

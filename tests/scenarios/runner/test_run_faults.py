@@ -11,18 +11,16 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -33,6 +31,8 @@ from scenarios.record import read_samples
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.runner.cleanup import child_pids
 from scenarios.spec import parse_scenario
+from target_service.owned_postgres import OwnedPostgres
+from tests._servers import serve_in_thread
 from tests.target_service._pg_redis_fixtures import redis_url
 
 pytestmark = pytest.mark.slow
@@ -60,16 +60,8 @@ def flaky_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         return PlainTextResponse("ok")
 
     app = Starlette(routes=[Route("/ping", ping), Route("/health", health)])
-    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", flags
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(app) as server:
+        yield server.url, flags
 
 
 def _samples(run_dir: Path) -> list[dict[str, Any]]:
@@ -166,7 +158,9 @@ faults:
 
 
 @pytest.mark.postgres
-def test_database_outage_of_the_owned_postgres(tmp_path: Path, redis_url: str) -> None:
+def test_database_outage_of_the_owned_postgres(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = f"""target: embedded
 duration: 12s
 load: {{model: open, rate: 8}}
@@ -175,7 +169,15 @@ embedded: {{workers: 2, database: owned-postgres, redis: "{redis_url}"}}
 faults:
   - {{at: 3s, for: 3s, database: outage}}
 """
-    pg_before = _owned_pg_processes()
+    ports: list[int] = []  # the run's own server: not mocked, only noted as it is created
+    real_create = OwnedPostgres.create
+
+    def noting_create(root: Path, *args: Any, **kwargs: Any) -> OwnedPostgres:
+        pg = real_create(root, *args, **kwargs)
+        ports.append(pg.port)
+        return pg
+
+    monkeypatch.setattr(OwnedPostgres, "create", noting_create)
     outcome = run_scenario(RunRequest(parse_scenario(text), out_dir=tmp_path / "run"))
     assert outcome.status is RunStatus.COMPLETE, outcome.reason
     (outage,) = _faults(outcome.run_dir)
@@ -199,18 +201,40 @@ faults:
     checks = {r["name"]: r for r in rows if r["kind"] == "check"}
     assert checks["durability: every run ended"]["ok"], checks
     assert checks["durability: POST /v1/runs read back"]["ok"], checks
-    assert _owned_pg_processes() == pg_before  # the owned PostgreSQL is stopped
+    assert len(ports) == 1
+    assert not _owned_pg_processes(ports[0])  # the owned PostgreSQL is stopped
 
 
-def _owned_pg_processes() -> set[int]:
+def _owned_pg_processes(port: int) -> set[int]:
+    """The postmaster of the owned PostgreSQL on ``port``, if it runs.
+
+    By port, not every ``slogate-pg-`` server on the machine: other test processes (xdist)
+    and other runs start and stop their own owned servers meanwhile.
+    """
     found = set()
     for p in psutil.process_iter(["cmdline"]):
         try:
-            if "slogate-pg-" in " ".join(p.info["cmdline"] or []):
-                found.add(p.pid)
+            argv = p.info["cmdline"] or []
         except psutil.Error:
             continue
+        on_port = "-p" in argv and argv[argv.index("-p") + 1 :][:1] == [str(port)]
+        if on_port and "slogate-pg-" in " ".join(argv):
+            found.add(p.pid)
     return found
+
+
+def _database_port(processes: list[psutil.Process]) -> int:
+    """The port in the embedded target's ``--database-url`` (its owned PostgreSQL's)."""
+    for proc in processes:
+        try:
+            argv = proc.cmdline()
+        except psutil.Error:
+            continue
+        if "--database-url" in argv:
+            port = urlsplit(argv[argv.index("--database-url") + 1]).port
+            assert port is not None, argv
+            return port
+    raise AssertionError("no process of the run was given a --database-url")
 
 
 # As in tests/slogate/test_run_command.py: SIGINT must raise KeyboardInterrupt in the child.
@@ -236,7 +260,6 @@ faults:
 """
     )
     out_dir = tmp_path / "run"
-    pg_before = _owned_pg_processes()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLOGATE_")}
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
@@ -251,7 +274,8 @@ faults:
                 break
         assert flag.exists()
         descendants = psutil.Process(proc.pid).children(recursive=True)
-        assert _owned_pg_processes() == pg_before  # the outage: the owned server is down
+        pg_port = _database_port(descendants)
+        assert not _owned_pg_processes(pg_port)  # the outage: the owned server is down
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=90)
     finally:
@@ -268,4 +292,4 @@ faults:
     assert all("undone" in f["error"] for f in faults)
     _gone, alive = psutil.wait_procs(descendants, timeout=10)
     assert not alive, alive
-    assert _owned_pg_processes() == pg_before  # started again by the undo, then stopped
+    assert not _owned_pg_processes(pg_port)  # started again by the undo, then stopped
