@@ -81,6 +81,16 @@ class Result:
     server_kb_per_session: float | None  # the echo server's RSS / held
     load: tuple[float, float, float]  # 1/5/15 min load average in the steady window
     status: str
+    listen_drops: int = 0  # SYNs the echo server's namespace dropped: accept queue full
+
+
+def listen_drops(lab: NetLab) -> int:
+    """TcpExt ListenDrops of the target namespace (per-namespace counters, cumulative)."""
+    text = lab.run("target", ["cat", "/proc/net/netstat"]).stdout.splitlines()
+    for names, values in zip(text[::2], text[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split(), values.split(), strict=True))["ListenDrops"])
+    return 0
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -368,7 +378,9 @@ def network_part(args: argparse.Namespace) -> list[Result]:
             per_host = shards_per_host(math.ceil(args.sessions / h), nofile)
             runs = (run_distributed,) if args.no_local else (run_local, run_distributed)
             for fn in runs:
+                drops_before = listen_drops(lab)
                 r = fn(lab, args, h, per_host, tmp)
+                r.listen_drops = listen_drops(lab) - drops_before
                 print(r, flush=True)
                 results.append(r)
     return results
@@ -487,7 +499,8 @@ def _network_block(
             f"{r.ramp_s:.0f} s", f"{r.steady_s:.0f} s", f"{r.msgs_per_s:.0f} ({r.held / args.interval:.0f})",
             ratio, f"{r.p50_ms:.2f} / {r.p99_ms:.0f}", str(r.drops),
             str(r.failed_connects) + (f" ({r.connect_errors})" if r.connect_errors else ""),
-            str(r.timeouts), _f(r.rss_mb, ".0f"), _f(r.kb_per_session, ".1f"), _f(r.marginal_kb, ".1f"),
+            str(r.timeouts), str(r.listen_drops), _f(r.rss_mb, ".0f"), _f(r.kb_per_session, ".1f"),
+            _f(r.marginal_kb, ".1f"),
             _f(r.worker_proc_mb, ".0f"), _f(r.server_kb_per_session, ".1f"),
             " / ".join(f"{x:.1f}" for x in r.load), r.status,
         ])
@@ -511,7 +524,8 @@ def _network_block(
         "before the ramp; load average is the one at that sample (1 / 5 / 15 min).", "",
         *_table(["generator", "hosts x shards", "held / planned", "by samples", "ramp", "steady",
                  "msgs/s (expected)", "x local", "RTT p50 / p99 ms", "drops", "failed connects",
-                 "timeouts", "shard RSS MB", "KB/session", "marginal KB/session", "`slogate worker` MB",
+                 "timeouts", "server listen drops", "shard RSS MB", "KB/session", "marginal KB/session",
+                 "`slogate worker` MB",
                  "echo server KB/session", "load avg", "status"], rows), "",
     ]
 

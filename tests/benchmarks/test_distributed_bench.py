@@ -1,13 +1,21 @@
 """The distributed benchmark's own arithmetic: the steady window it measures sessions held,
 messages/s and drops in, and the machine limits it checks before a run. It decides the
-50,000-session figures in BENCHMARKS.md, so it is checked against hand-computed values."""
+50,000-session figures in BENCHMARKS.md, so it is checked against hand-computed values; and
+its echo server (a real one) really spreads connections over its processes."""
 
 from __future__ import annotations
 
+import collections
+import os
+import socket
+import time
+
+import psutil
 import pyarrow as pa
 import pytest
 
 from benchmarks.distributed_swarm import check_limits, shards_per_host, steady_state
+from benchmarks.swarm_vs_locust_ws import echo_server
 
 
 def _samples(rows: list[tuple[float, float, str, bool, str]]) -> pa.Table:
@@ -70,3 +78,29 @@ def test_check_limits_names_the_wall(sessions: int, hosts: int, echo: int, probl
         assert found == []
     else:
         assert len(found) == 1 and problem in found[0]
+
+
+def test_echo_server_spreads_connections_over_its_processes() -> None:
+    """Each process has its own SO_REUSEPORT socket, so the kernel deals connections out by
+    address hash: at 50,000 connections over 4 processes none nears the 20,000-file limit.
+    (One shared accept socket let whichever process woke first take them.)"""
+    with echo_server(processes=2) as port:
+        listening = [c for c in psutil.net_connections("tcp")
+                     if c.laddr and c.laddr.port == port and c.status == "LISTEN"]
+        # two listening sockets, not one shared by both processes
+        assert len({os.readlink(f"/proc/{c.pid}/fd/{c.fd}") for c in listening}) == 2
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(200)]
+        try:
+            per_pid: collections.Counter[int] = collections.Counter()
+            deadline = time.monotonic() + 10
+            while sum(per_pid.values()) < 200 and time.monotonic() < deadline:
+                time.sleep(0.2)  # until both processes have accepted every connection
+                per_pid = collections.Counter(
+                    c.pid for c in psutil.net_connections("tcp")
+                    if c.laddr and c.laddr.port == port and c.status == "ESTABLISHED" and c.pid
+                )
+        finally:
+            for s in socks:
+                s.close()
+    assert sum(per_pid.values()) == 200 and len(per_pid) == 2
+    assert min(per_pid.values()) >= 50  # binomial(200, 1/2): below 50 is a 10^-12 event

@@ -28,7 +28,7 @@ from scenarios.runner.distributed import distributed_settings
 from scenarios.runner.request import RunRequest
 from scenarios.runner.safety import allowed_networks, check_target_allowed
 from scenarios.spec import load_scenario
-from slogate.cli import build_parser
+from tests.slogate.argv import parse_exactly
 
 kv = pytest.importorskip("kubernetes_validate", reason="pip install -e '.[test]' (kubernetes-validate)")
 
@@ -51,7 +51,8 @@ def _one(kind: str, name: str) -> dict[str, Any]:
 
 
 def _container(deployment: str) -> dict[str, Any]:
-    containers: list[dict[str, Any]] = _one("Deployment", deployment)["spec"]["template"]["spec"]["containers"]
+    pod = _one("Deployment", deployment)["spec"]["template"]["spec"]
+    containers: list[dict[str, Any]] = pod["containers"]
     assert len(containers) == 1
     return containers[0]
 
@@ -64,22 +65,6 @@ def _slogate_argv(container: dict[str, Any]) -> list[str]:
         argv = shlex.split(script.split(";")[0])
     assert argv[0] == "slogate", f"container {container['name']} does not run slogate: {argv}"
     return argv[1:]
-
-
-def _parse(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Any:
-    """Parse with slogate's own parser; fail with argparse's message, and on any flag that
-    is not spelt exactly as the parser spells it."""
-    parser = build_parser(argv[0])
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit:
-        pytest.fail(f"slogate rejects {argv}: {capsys.readouterr().err}")
-    sub = parser._subparsers._group_actions[0].choices[argv[0]]  # type: ignore[union-attr]
-    known = {s for action in sub._actions for s in action.option_strings}
-    used = {token.split("=", 1)[0] for token in argv if token.startswith("--")}
-    if not used <= known:
-        pytest.fail(f"flags not spelt as slogate {argv[0]} spells them: {sorted(used - known)}")
-    return args
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -109,11 +94,9 @@ def _scenario(tmp_path: Path) -> Any:
     return load_scenario(path)
 
 
-def test_the_master_runs_the_mounted_scenario_and_listens_on_the_service_port(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_master_runs_the_mounted_scenario_and_listens_on_the_service_port(tmp_path: Path) -> None:
     master = _container("slogate-master")
-    args = _parse(_slogate_argv(master), capsys)
+    args = parse_exactly(_slogate_argv(master))
     assert args.command == "run"
     # the scenario path is the ConfigMap's key under the volume mounted from it
     pod = _one("Deployment", "slogate-master")["spec"]["template"]["spec"]
@@ -134,7 +117,8 @@ def test_the_master_runs_the_mounted_scenario_and_listens_on_the_service_port(
     service = _one("Service", "slogate-master")
     (port,) = service["spec"]["ports"]
     container_ports = {p["containerPort"] for p in master["ports"]}
-    assert settings.bind_port == port["targetPort"] == port["port"] and container_ports == {settings.bind_port}
+    assert settings.bind_port == port["targetPort"] == port["port"]
+    assert container_ports == {settings.bind_port}
     assert settings.bind_host in ("*", "0.0.0.0"), "the master must listen on the pod's address"
     assert port.get("protocol", "TCP") == "TCP"
     # the master admits workers from the pod network, and lets the load reach the target
@@ -144,10 +128,8 @@ def test_the_master_runs_the_mounted_scenario_and_listens_on_the_service_port(
                          resolve=lambda name: CLUSTER_IPS[name])
 
 
-def test_workers_dial_the_service_and_match_the_expected_count(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    args = _parse(_slogate_argv(_container("slogate-worker")), capsys)
+def test_workers_dial_the_service_and_match_the_expected_count(tmp_path: Path) -> None:
+    args = parse_exactly(_slogate_argv(_container("slogate-worker")))
     assert args.command == "worker"
     host, port = parse_master_address(args.master)
     service = _one("Service", "slogate-master")
@@ -168,9 +150,9 @@ def test_selectors_match_the_pods_they_select() -> None:
     assert not _one("Service", "slogate-master")["spec"]["selector"].items() <= worker_labels.items()
 
 
-def test_a_renamed_flag_breaks_the_check(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_renamed_flag_breaks_the_check() -> None:
     """argparse accepts '--master-bi' for '--master-bind': the exact-spelling check must not."""
     with pytest.raises(pytest.fail.Exception, match="not spelt"):
-        _parse(["run", "x.yaml", "--master-bi", "0.0.0.0:5557"], capsys)
+        parse_exactly(["run", "x.yaml", "--master-bi", "0.0.0.0:5557"])
     with pytest.raises(pytest.fail.Exception, match="rejects"):
-        _parse(["worker", "--master-host", "m:5557"], capsys)
+        parse_exactly(["worker", "--master-host", "m:5557"])
