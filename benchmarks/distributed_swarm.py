@@ -17,7 +17,12 @@ Usage::
 
     python benchmarks/distributed_swarm.py --sessions 2000 --hosts 1,2,4 --record
     python benchmarks/distributed_swarm.py --sessions 50000 --hosts 4 --echo-processes 4 \
-        --interval 30 --duration 120              # the full 50,000-session run
+        --interval 60 --duration 400 --connect-rate 200 --no-local   # 50,000 sessions
+
+The 50,000-session run needs its ramp inside ``--duration`` (sessions / connect rate, plus
+a few intervals of steady state: the window measured starts after the last connect) and, on
+two shared cores, a message load the echo server can keep up with (BENCHMARKS.md: at one
+message per 30 s the starved server let connects time out near 50,000).
     python benchmarks/distributed_swarm.py --shipping-only --record
 
 Every process it starts lives in namespaces it creates (sgt-<pid>-*) and is killed, and
