@@ -1,8 +1,11 @@
 """A plain WebSocket echo server for the swarm benchmark: websockets on uvloop, 127.0.0.1.
 
 ``python benchmarks/ws_echo_server.py --port 0 [--processes 2]`` prints ``PORT <n>`` once
-every process is listening (SO_REUSEPORT spreads connections over the processes), then
-serves until SIGTERM. Each process calls ``gc.freeze()`` every few seconds so that the
+every process is listening, then serves until SIGTERM. Each process has its own listening
+socket on the same port (SO_REUSEPORT): the kernel then deals connections out evenly by
+address hash. With one shared socket, whichever process woke first took them, so one of four
+could pass the 20,000-open-files limit per process at 50,000 connections while the others
+had room. Each process calls ``gc.freeze()`` every few seconds so that the
 server's own full garbage collections over thousands of connections do not show up as
 client latency; what we measure is the client.
 """
@@ -61,21 +64,31 @@ def main() -> int:
     # its own network namespaces (it exists nowhere else on the machine)
     if args.host not in ("127.0.0.1", "::1", "localhost") and not args.host.startswith("10.213."):
         p.error("the benchmark server only listens on loopback (or the namespace lab's 10.213.x.y)")
-    # One listening socket, bound before forking (nothing else runs yet: no threads).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    sock.listen(4096)
-    sock.setblocking(False)
+    # One listening socket per process, all bound before forking (nothing else runs yet: no
+    # threads); the first picks the port when --port is 0, the others join it.
+    socks: list[socket.socket] = []
+    port = args.port
+    for _ in range(max(1, args.processes)):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((args.host, port))
+        port = sock.getsockname()[1]
+        sock.listen(4096)
+        sock.setblocking(False)
+        socks.append(sock)
     # Block the stop signals before forking: the parent waits for them with sigwait, and
     # one arriving early must not kill the parent and orphan the children.
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     children = []
-    for _ in range(args.processes):
+    for i, sock in enumerate(socks):
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(r)
+            for j, other in enumerate(socks):
+                if j != i:
+                    other.close()
             _child(sock, w)
         os.close(w)
         if os.read(r, 1) != b"1":
@@ -83,7 +96,9 @@ def main() -> int:
             return 3
         os.close(r)
         children.append(pid)
-    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    for sock in socks:
+        sock.close()  # the children hold theirs
+    print(f"PORT {port}", flush=True)
     try:
         signal.sigwait(_STOP_SIGNALS)
     finally:
